@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// HandshakeState (Noise section 5.3) for any pattern of the table.
+//
+// Life cycle, each step checked (a call out of order returns wrong_state):
+//   HandshakeState hs(protocol, Role::initiator, rng);
+//   hs.set_prologue(...); hs.set_local_static(...); hs.add_psk(...);  // as the pattern needs
+//   hs.start();                                  // mixes pre-messages; checks keys and PSKs
+//   while (hs.action() is write_message or read_message) hs.write_message / hs.read_message
+//   hs.split(transport);                         // ends the handshake: all later calls fail
+//
+// read_message is transactional: a message that fails (bad tag, wrong size,
+// low-order key) leaves the state exactly as it was, so a forged packet cannot
+// end a genuine handshake. A failed write_message ends the handshake.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+
+#include "gw/bytes.hpp"
+#include "gw/constants.hpp"
+#include "gw/crypto/random.hpp"
+#include "gw/crypto/x25519.hpp"
+#include "gw/noise/error.hpp"
+#include "gw/noise/protocol.hpp"
+#include "gw/noise/symmetric_state.hpp"
+#include "gw/noise/transport_state.hpp"
+
+namespace gw::noise {
+
+class HandshakeState {
+ public:
+  enum class Action : std::uint8_t { setup, write_message, read_message, split, finished, failed };
+
+  HandshakeState(const Protocol& protocol, Role role, crypto::Rng& rng);
+
+  // --- Setup: only before start() ---
+  // Mixes the prologue into h. At most once; without it the prologue is empty.
+  Error set_prologue(Bytes prologue);
+  Error set_local_static(const crypto::KeyPair& key);
+  // Only for patterns whose pre-message gives the peer's static key
+  // (Protocol::needs_remote_static); otherwise unexpected_key.
+  Error set_remote_static(const crypto::PublicKey& key);
+  // Only for patterns whose peer pre-message holds "e".
+  Error set_remote_ephemeral(const crypto::PublicKey& key);
+  // PSKs in the order of the pattern's psk tokens; each exactly 32 bytes.
+  Error add_psk(Bytes psk);
+  // Fixes the ephemeral key instead of drawing it from the Rng. For test
+  // vectors only: a reused ephemeral key destroys forward secrecy.
+  Error set_ephemeral_for_testing(const crypto::KeyPair& key);
+  // Mixes the pre-message keys and makes the handshake ready to run.
+  Error start();
+
+  // --- Running ---
+  Action action() const noexcept;
+  // Exact size of the next message this side writes, for a given payload.
+  std::size_t next_message_size(std::size_t payload_len) const noexcept;
+  Error write_message(Bytes payload, MutBytes out, std::size_t& written);
+  // `payload_out` must not overlap `message`.
+  Error read_message(Bytes message, MutBytes payload_out, std::size_t& written);
+  // Moves the keys into `out`, wipes the handshake and ends it.
+  Error split(TransportState& out);
+
+  const Protocol& protocol() const noexcept { return protocol_; }
+  Role role() const noexcept { return role_; }
+  Bytes handshake_hash() const noexcept { return progress_.symmetric.handshake_hash(); }
+  const std::optional<crypto::PublicKey>& remote_static() const noexcept { return progress_.rs; }
+  const std::optional<crypto::PublicKey>& remote_ephemeral() const noexcept { return progress_.re; }
+  std::size_t message_index() const noexcept { return message_index_; }
+
+ private:
+  enum class Phase : std::uint8_t { setup, running, done, finished, failed };
+  // Everything a read_message may change, so a failed read can be undone.
+  struct Progress {
+    SymmetricState symmetric;
+    std::optional<crypto::PublicKey> re;
+    std::optional<crypto::PublicKey> rs;
+  };
+
+  bool local_static_needed_in_pre() const noexcept;
+  Error mix_pre_messages();
+  Error write_tokens(const TokenList& tokens, MutBytes out, std::size_t& pos);
+  Error read_tokens(Progress& p, const TokenList& tokens, Bytes message, std::size_t& pos);
+  Error mix_dh(Progress& p, Token token);
+  std::size_t psk_index() const noexcept;
+  void advance() noexcept;
+  void wipe() noexcept;
+
+  Protocol protocol_;
+  Role role_;
+  crypto::Rng* rng_;
+  Phase phase_ = Phase::setup;
+  bool prologue_set_ = false;
+  std::size_t message_index_ = 0;
+  std::size_t psks_used_ = 0;
+  std::optional<crypto::KeyPair> s_;
+  std::optional<crypto::KeyPair> e_;
+  bool fixed_e_ = false;
+  std::array<crypto::Secret<noise_spec::kPskLen>, noise_impl::kMaxPsks> psks_{};
+  std::size_t psk_count_ = 0;
+  Progress progress_;
+};
+
+}  // namespace gw::noise
