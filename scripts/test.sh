@@ -53,8 +53,8 @@ else
 fi
 
 if command -v clang++ >/dev/null; then
-  if CXX=clang++ setup build-fuzz -Dfuzz=true -Dfuzz_seconds="${GW_FUZZ_SECONDS:-20}"; then
-    run_suite "fuzz targets (libFuzzer, ${GW_FUZZ_SECONDS:-20} s each)" build-fuzz --suite fuzz
+  if CXX=clang++ setup build-fuzz -Dfuzz=true -Dfuzz_seconds="${GW_FUZZ_SECONDS:-10}"; then
+    run_suite "fuzz targets (libFuzzer, ${GW_FUZZ_SECONDS:-10} s each)" build-fuzz --suite fuzz
   else
     echo "=== fuzz build: meson setup failed"; status=1; broken=$((broken + 1))
   fi

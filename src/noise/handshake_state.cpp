@@ -53,6 +53,12 @@ Error HandshakeState::add_psk(Bytes psk) {
   return Error::ok;
 }
 
+Error HandshakeState::set_psk_provider(PskProvider* provider) {
+  if (phase_ != Phase::setup) return Error::wrong_state;
+  psk_provider_ = provider;
+  return Error::ok;
+}
+
 Error HandshakeState::set_ephemeral_for_testing(const crypto::KeyPair& key) {
   if (phase_ != Phase::setup) return Error::wrong_state;
   e_ = key;
@@ -62,7 +68,10 @@ Error HandshakeState::set_ephemeral_for_testing(const crypto::KeyPair& key) {
 
 Error HandshakeState::start() {
   if (phase_ != Phase::setup) return Error::wrong_state;
-  if (psk_count_ != protocol_.psk_count) return Error::psk_count;
+  if (psk_provider_ == nullptr ? psk_count_ != protocol_.psk_count
+                               : psk_count_ > protocol_.psk_count) {
+    return Error::psk_count;
+  }
   if (protocol_.needs_local_static(role_) && !s_) return Error::missing_key;
   if (protocol_.needs_remote_static(role_) && !progress_.rs) return Error::missing_key;
   if (!prologue_set_) progress_.symmetric.mix_hash({});
@@ -160,6 +169,21 @@ Error HandshakeState::mix_dh(Progress& p, Token token) {
   return Error::ok;
 }
 
+// The next PSK: one added up front, else one from the provider.
+Error HandshakeState::mix_psk(Progress& p) {
+  if (psks_used_ < psk_count_) {
+    p.symmetric.mix_key_and_hash(psks_[psks_used_++].bytes());
+    return Error::ok;
+  }
+  crypto::Secret<noise_spec::kPskLen> psk;
+  if (psk_provider_ == nullptr || !psk_provider_->provide_psk(p.rs, psk)) {
+    return Error::missing_key;
+  }
+  ++psks_used_;
+  p.symmetric.mix_key_and_hash(psk.bytes());
+  return Error::ok;
+}
+
 Error HandshakeState::write_tokens(const TokenList& tokens, MutBytes out, std::size_t& pos) {
   for (const Token t : tokens.view()) {
     Error err = Error::ok;
@@ -180,7 +204,7 @@ Error HandshakeState::write_tokens(const TokenList& tokens, MutBytes out, std::s
         break;
       }
       case Token::psk:
-        progress_.symmetric.mix_key_and_hash(psks_[psks_used_++].bytes());
+        err = mix_psk(progress_);
         break;
       default:
         err = mix_dh(progress_, t);
@@ -241,7 +265,7 @@ Error HandshakeState::read_tokens(Progress& p, const TokenList& tokens, Bytes me
         break;
       }
       case Token::psk:
-        p.symmetric.mix_key_and_hash(psks_[psks_used_++].bytes());
+        err = mix_psk(p);
         break;
       default:
         err = mix_dh(p, t);

@@ -75,6 +75,9 @@ bool is_pattern_char(char c) {
 ParseResult apply_psk_modifier(std::string_view mod, HandshakePattern& pattern,
                                std::vector<unsigned>& seen) {
   using S = ParseResult::Status;
+  // "XX+psk0", "XXpsk0+" and "XXpsk0++psk1" leave an empty modifier: a
+  // malformed name, not an unsupported modifier.
+  if (mod.empty()) return fail(S::malformed, "empty pattern modifier (stray '+')");
   if (mod.substr(0, 3) != "psk") {
     return fail(S::unsupported,
                 "unsupported pattern modifier '" + std::string(mod) + "' (gw supports pskN)");

@@ -28,6 +28,18 @@
 
 namespace gw::noise {
 
+// Supplies a PSK at the moment the handshake reaches a psk token for which
+// none was added: a responder learns who the initiator is only from the "s"
+// token just before (XXpsk3), so it can pick that peer's PSK only then.
+class PskProvider {
+ public:
+  virtual ~PskProvider() = default;
+  // `remote_static` is the peer's static key if the handshake knows it yet.
+  // Returns false to refuse; the message then fails with missing_key.
+  virtual bool provide_psk(const std::optional<crypto::PublicKey>& remote_static,
+                           crypto::Secret<noise_spec::kPskLen>& psk) = 0;
+};
+
 class HandshakeState {
  public:
   enum class Action : std::uint8_t { setup, write_message, read_message, split, finished, failed };
@@ -45,6 +57,9 @@ class HandshakeState {
   Error set_remote_ephemeral(const crypto::PublicKey& key);
   // PSKs in the order of the pattern's psk tokens; each exactly 32 bytes.
   Error add_psk(Bytes psk);
+  // PSKs not added up front are asked of `provider` (not owned; it must
+  // outlive the handshake).
+  Error set_psk_provider(PskProvider* provider);
   // Fixes the ephemeral key instead of drawing it from the Rng. For test
   // vectors only: a reused ephemeral key destroys forward secrecy.
   Error set_ephemeral_for_testing(const crypto::KeyPair& key);
@@ -67,6 +82,10 @@ class HandshakeState {
   const std::optional<crypto::PublicKey>& remote_static() const noexcept { return progress_.rs; }
   const std::optional<crypto::PublicKey>& remote_ephemeral() const noexcept { return progress_.re; }
   std::size_t message_index() const noexcept { return message_index_; }
+  // Our ephemeral public key, once drawn.
+  std::optional<crypto::PublicKey> local_ephemeral() const noexcept {
+    return e_ ? std::optional<crypto::PublicKey>(e_->public_key) : std::nullopt;
+  }
 
  private:
   enum class Phase : std::uint8_t { setup, running, done, finished, failed };
@@ -82,6 +101,7 @@ class HandshakeState {
   Error write_tokens(const TokenList& tokens, MutBytes out, std::size_t& pos);
   Error read_tokens(Progress& p, const TokenList& tokens, Bytes message, std::size_t& pos);
   Error mix_dh(Progress& p, Token token);
+  Error mix_psk(Progress& p);
   std::size_t psk_index() const noexcept;
   void advance() noexcept;
   void wipe() noexcept;
@@ -98,6 +118,7 @@ class HandshakeState {
   bool fixed_e_ = false;
   std::array<crypto::Secret<noise_spec::kPskLen>, noise_impl::kMaxPsks> psks_{};
   std::size_t psk_count_ = 0;
+  PskProvider* psk_provider_ = nullptr;
   Progress progress_;
 };
 

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+// The session engine: gw's wire protocol (docs/PROTOCOL.md) for one interface
+// and all its peers, as a pure state machine.
+//
+// It never touches a socket, a clock or a thread. The caller feeds it
+//   handle_datagram(now, from, bytes)   a UDP datagram from the network,
+//   send_packet(now, peer, buffer, len) an IP packet for a peer, from the TUN,
+//   poll(now)                           at or after the returned deadline,
+// and it answers through the Sink: datagrams to send (and where), packets to
+// deliver, and events (handshakes, drops and their reasons) to log and count.
+// Every entry point returns the next deadline at which poll() must be called.
+//
+// On the established data path nothing is allocated: a transport packet is
+// decrypted and encrypted in the caller's buffer. Handshakes, new peers and
+// packets staged while a handshake is under way allocate.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gw/bytes.hpp"
+#include "gw/constants.hpp"
+#include "gw/crypto/random.hpp"
+#include "gw/crypto/x25519.hpp"
+#include "gw/noise/handshake_state.hpp"
+#include "gw/session/cookie.hpp"
+#include "gw/session/endpoint.hpp"
+#include "gw/session/index_table.hpp"
+#include "gw/session/rate_limiter.hpp"
+#include "gw/session/replay_window.hpp"
+#include "gw/session/timers.hpp"
+#include "gw/time.hpp"
+#include "gw/wire/messages.hpp"
+#include "gw/wire/payloads.hpp"
+
+namespace gw::session {
+
+using PeerId = std::uint32_t;
+inline constexpr PeerId kNoPeer = 0;
+
+// Why a datagram or a handshake was refused. Every drop is reported once.
+enum class Drop : std::uint8_t {
+  malformed,            // wrong type, size or reserved field
+  bad_mac1,             // not for us: dropped before any DH
+  under_load,           // no valid mac2 while under load: answered with a cookie
+  rate_limited,         // the source exceeded its handshake rate
+  replayed_initiation,  // an initiation whose ephemeral key we answered already
+  unknown_index,        // no handshake or session under that index (also replays)
+  decrypt_failed,       // authentication failed
+  replay,               // a transport counter seen before or older than the window
+  expired_keypair,      // the session is older than REJECT_AFTER_TIME
+  bad_inner_packet,     // a decrypted packet that is not IPv4 or IPv6
+  unsupported_version,  // the offer's protocol version is not ours
+  no_common_suite,      // nothing in the offer that our policy accepts
+  negotiation_failed,   // a second attempt that still names the wrong suite
+  bad_retry,            // a retry tag or retry message that does not verify
+  identity_mismatch,    // the responder is not the peer we meant to reach
+  unknown_peer,         // the initiator's static key is not admitted
+  psk_mismatch,         // the payload failed after mixing the peer's PSK
+  psk_required,         // the peer has a PSK but did not use it
+  psk_not_configured,   // the initiator used a PSK we do not have for it
+  bad_payload,          // a handshake payload that does not parse
+  critical_extension,   // an unknown extension marked critical
+  too_many_handshakes,  // the table of pending handshakes is full
+  no_session,           // a packet for a peer that has no endpoint or gave up
+  count_,
+};
+const char* to_string(Drop d) noexcept;
+
+struct Event {
+  enum class Kind : std::uint8_t {
+    dropped,             // `drop` says why
+    handshake_started,   // we sent an initiation
+    handshake_complete,  // a session was derived (either role)
+    session_confirmed,   // the initiator's next keypair became current
+    handshake_gave_up,   // REKEY_ATTEMPT_TIME passed without success
+    cookie_sent,         // under load: a cookie reply instead of DH
+    retry_sent,          // the initiator's suite was not our pick
+    keys_wiped,          // no session for 3 * REJECT_AFTER_TIME
+  };
+  Kind kind = Kind::dropped;
+  Drop drop = Drop::malformed;
+  PeerId peer = kNoPeer;
+  Endpoint from;
+  std::optional<crypto::PublicKey> key;  // an unknown peer's static key, for the log
+  std::uint8_t suite = 0;
+  std::uint8_t version = 0;  // with unsupported_version
+};
+
+// Where the engine's output goes. Calls come synchronously from inside the
+// entry points; the bytes are valid only during the call.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void send_datagram(const Endpoint& to, Bytes datagram) = 0;
+  virtual void deliver_packet(PeerId peer, Bytes packet) = 0;
+  virtual void on_event(const Event& event) { (void)event; }
+};
+
+struct PeerConfig {
+  std::string name;
+  crypto::PublicKey public_key{};
+  std::optional<crypto::Secret<noise_spec::kPskLen>> psk;
+  std::optional<Endpoint> endpoint;
+  std::uint16_t persistent_keepalive_s = 0;  // 0: off
+};
+
+struct PeerStats {
+  std::uint64_t rx_bytes = 0, tx_bytes = 0;  // inner packets
+  std::uint64_t rx_packets = 0, tx_packets = 0;
+  std::uint64_t handshakes = 0;  // sessions derived
+  std::optional<Instant> last_handshake;
+  std::uint8_t suite = 0;  // of the current session
+};
+
+struct EngineConfig {
+  crypto::KeyPair static_key;
+  std::vector<std::uint8_t> suites;  // our policy and offer, preferred first; empty: default
+  std::uint32_t under_load_threshold = cookie_spec::kUnderLoadThreshold;
+  bool always_under_load = false;
+};
+
+// Bytes of room a caller leaves around a packet for send_packet().
+inline constexpr std::size_t kPacketHeadroom = wire_spec::kTransportHeaderSize;
+inline constexpr std::size_t kPacketTailroom = wire_spec::kPaddingMultiple + noise_spec::kTagLen;
+
+class Engine {
+ public:
+  Engine(EngineConfig config, crypto::Rng& rng, Sink& sink);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- Peers ---
+  PeerId add_peer(PeerConfig config);
+  // Ends the peer's sessions and handshakes and wipes their keys.
+  bool remove_peer(PeerId id);
+  std::optional<PeerId> find_peer(const crypto::PublicKey& key) const;
+  const PeerStats* stats(PeerId id) const;
+  std::optional<Endpoint> endpoint(PeerId id) const;
+  bool has_session(PeerId id) const;
+
+  // --- Entry points; each returns the next deadline ---
+  // A datagram from `from`. It may be changed in place (decryption).
+  Instant handle_datagram(Instant now, const Endpoint& from, MutBytes datagram);
+  // An IP packet for `peer`: `buffer` holds it at offset kPacketHeadroom,
+  // `packet_len` bytes long, with kPacketTailroom bytes free after it. The
+  // packet is encrypted in place. Without a session it is staged (a few) and
+  // a handshake starts.
+  Instant send_packet(Instant now, PeerId peer, MutBytes buffer, std::size_t packet_len);
+  // Starts a handshake with `peer` now, if none is under way.
+  Instant initiate(Instant now, PeerId peer);
+  // Runs every timer that is due.
+  Instant poll(Instant now);
+  Instant next_deadline() const noexcept { return next_deadline_; }
+
+  // --- Counters ---
+  std::uint64_t drops(Drop d) const noexcept { return drops_[static_cast<std::size_t>(d)]; }
+  std::size_t pending_handshakes() const noexcept { return pending_.size(); }
+  const crypto::PublicKey& public_key() const noexcept { return config_.static_key.public_key; }
+
+ private:
+  struct Keypair;
+  struct InitiatorHandshake;
+  struct PendingResponder;
+  struct Peer;
+  // Looks up the PSK of the initiator named by message 3 (responder side).
+  class PskLookup final : public noise::PskProvider {
+   public:
+    explicit PskLookup(Engine& e) : engine(e) {}
+    PskLookup& operator=(const PskLookup& o) {
+      asked = o.asked;
+      peer = o.peer;
+      has_psk = o.has_psk;
+      return *this;
+    }
+    bool provide_psk(const std::optional<crypto::PublicKey>& remote_static,
+                     crypto::Secret<noise_spec::kPskLen>& psk) override;
+    Engine& engine;
+    std::optional<crypto::PublicKey> asked;
+    PeerId peer = kNoPeer;
+    bool has_psk = false;
+  };
+  using PendingMap = std::unordered_map<std::uint32_t, std::unique_ptr<PendingResponder>>;
+
+  // engine.cpp: dispatch and bookkeeping
+  Peer* peer_of(PeerId id) const;
+  void report(const Event& e);
+  void drop(Drop d, const Endpoint& from, PeerId peer = kNoPeer);
+  void drop_with_key(Drop d, const Endpoint& from, PeerId peer,
+                     const std::optional<crypto::PublicKey>& key);
+  void wipe_peer_keys(Peer& p);
+  void expire_pending(Instant now);
+  Instant settle(Instant deadline);
+  std::size_t write_extensions(MutBytes out) const;
+  std::optional<Drop> check_extensions(Bytes payload) const;
+
+  // initiator.cpp
+  void start_handshake(Peer& p, Instant now, bool retransmit);
+  void send_initiation(Peer& p, Instant now, wire::InitiationFields fields);
+  Peer* initiator_of(std::uint32_t index) const;
+  void on_retry(Instant now, const Endpoint& from, MutBytes datagram);
+  void on_response(Instant now, const Endpoint& from, MutBytes datagram);
+  void send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t remote_index);
+  void on_cookie_reply(Instant now, const Endpoint& from, MutBytes datagram);
+
+  // responder.cpp
+  void on_initiation(Instant now, const Endpoint& from, MutBytes datagram);
+  bool admit_under_load(Instant now, const Endpoint& from, Bytes datagram,
+                        const wire::Initiation& m);
+  std::optional<Drop> read_initiation(const wire::Initiation& m, PendingResponder& pending,
+                                      wire::Offer& offer);
+  void send_retry(Instant now, const Endpoint& from, Bytes datagram, std::uint32_t receiver,
+                  std::uint8_t suite, const crypto::PublicKey& initiator_e);
+  void send_response(Instant now, const Endpoint& from, const wire::Initiation& m,
+                     std::unique_ptr<PendingResponder> pending,
+                     const crypto::PublicKey& initiator_e);
+  void on_finish(Instant now, const Endpoint& from, MutBytes datagram);
+  Drop finish_failure(const PendingResponder& pending, PeerId& peer,
+                      std::optional<crypto::PublicKey>& key) const;
+  void accept_finish(Peer& p, Instant now, const Endpoint& from, std::uint32_t index,
+                     PendingMap::iterator it);
+
+  // transport.cpp
+  std::unique_ptr<Keypair> make_keypair(noise::TransportState& t, Instant now, bool we_initiated,
+                                        std::uint32_t local, std::uint32_t remote,
+                                        std::uint8_t suite);
+  Keypair* sending_keypair(Peer& p, Instant now);
+  bool encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len);
+  void send_keepalive(Peer& p, Instant now);
+  void flush_staged(Peer& p, Instant now);
+  void on_transport(Instant now, const Endpoint& from, MutBytes datagram);
+  void confirm_next(Peer& p, Instant now);
+
+  // timers.cpp: the event hooks and the rules
+  Instant jittered(Instant now);
+  void on_handshake_initiated(Peer& p, Instant now);
+  void session_derived(Peer& p, Instant now, bool responder);
+  void on_session_confirmed(Peer& p, Instant now);
+  void on_data_sent(Peer& p, Instant now);
+  void on_data_received(Peer& p, Instant now);
+  void on_packet_sent(Peer& p, Instant now);
+  void on_packet_received(Peer& p, Instant now);
+  void arm_persistent_keepalive(Peer& p, Instant now);
+  void give_up(Peer& p);
+  void run_timers(Peer& p, Instant now);
+
+  EngineConfig config_;
+  crypto::Rng& rng_;
+  Sink& sink_;
+  Hash256 mac1_key_;  // MAC1 key of our own static key
+  CookieChecker cookies_;
+  RateLimiter rate_limiter_;
+  IndexTable indices_;
+  std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
+  std::map<crypto::PublicKey, PeerId> peers_by_key_;
+  PendingMap pending_;
+  PskLookup psk_lookup_{*this};
+  // Ephemeral keys of initiations answered lately, and when (oldest first).
+  std::map<crypto::PublicKey, Instant> answered_;
+  std::deque<std::pair<Instant, crypto::PublicKey>> answered_order_;
+  PeerId next_peer_id_ = 1;
+  std::array<std::uint64_t, static_cast<std::size_t>(Drop::count_)> drops_{};
+  Instant next_deadline_ = Instant::max();
+  std::array<std::uint8_t, wire_spec::kMaxHandshakeSize> scratch_{};
+  std::array<std::uint8_t, wire_spec::kMaxHandshakeSize> payload_{};
+};
+
+}  // namespace gw::session

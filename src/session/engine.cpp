@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+// Engine: construction, peers, the dispatch of incoming datagrams, reporting,
+// and poll(). The protocol steps live in initiator.cpp, responder.cpp,
+// transport.cpp; the timer rules in timers.cpp.
+#include <algorithm>
+
+#include "engine_internal.hpp"
+#include "gw/session/suites.hpp"
+
+namespace gw::session {
+
+const char* to_string(Drop d) noexcept {
+  switch (d) {
+    case Drop::malformed:
+      return "malformed message";
+    case Drop::bad_mac1:
+      return "bad mac1";
+    case Drop::under_load:
+      return "under load without a valid cookie";
+    case Drop::rate_limited:
+      return "handshake rate limit";
+    case Drop::replayed_initiation:
+      return "replayed initiation";
+    case Drop::unknown_index:
+      return "unknown receiver index";
+    case Drop::decrypt_failed:
+      return "authentication failed";
+    case Drop::replay:
+      return "replayed or too old counter";
+    case Drop::expired_keypair:
+      return "session expired";
+    case Drop::bad_inner_packet:
+      return "not an IP packet";
+    case Drop::unsupported_version:
+      return "unsupported protocol version";
+    case Drop::no_common_suite:
+      return "no common cipher suite";
+    case Drop::negotiation_failed:
+      return "suite negotiation failed";
+    case Drop::bad_retry:
+      return "invalid retry";
+    case Drop::identity_mismatch:
+      return "responder identity mismatch";
+    case Drop::unknown_peer:
+      return "unknown peer";
+    case Drop::psk_mismatch:
+      return "pre-shared key mismatch";
+    case Drop::psk_required:
+      return "peer must use its pre-shared key";
+    case Drop::psk_not_configured:
+      return "no pre-shared key configured for peer";
+    case Drop::bad_payload:
+      return "malformed handshake payload";
+    case Drop::critical_extension:
+      return "unknown critical extension";
+    case Drop::too_many_handshakes:
+      return "too many pending handshakes";
+    case Drop::no_session:
+      return "no session and no endpoint";
+    case Drop::count_:
+      break;
+  }
+  return "?";
+}
+
+Engine::Engine(EngineConfig config, crypto::Rng& rng, Sink& sink)
+    : config_(std::move(config)),
+      rng_(rng),
+      sink_(sink),
+      mac1_key_(session::mac1_key(config_.static_key.public_key)),
+      cookies_(config_.static_key.public_key) {
+  if (config_.suites.empty()) config_.suites = default_suites();
+  std::erase_if(config_.suites, [](std::uint8_t id) { return !suite_available(id); });
+  if (config_.suites.size() > wire_spec::kMaxOfferedSuites) {
+    config_.suites.resize(wire_spec::kMaxOfferedSuites);
+  }
+  cookies_.set_under_load_threshold(config_.under_load_threshold);
+  cookies_.set_always_under_load(config_.always_under_load);
+}
+
+Engine::~Engine() {
+  for (auto& [id, p] : peers_)
+    wipe_peer_keys(*p);
+}
+
+// --- Peers ---
+
+PeerId Engine::add_peer(PeerConfig config) {
+  if (peers_by_key_.contains(config.public_key)) return kNoPeer;
+  auto p = std::make_unique<Peer>();
+  p->id = next_peer_id_++;
+  p->mac1_key = session::mac1_key(config.public_key);
+  p->endpoint = config.endpoint;
+  p->config = std::move(config);
+  peers_by_key_[p->config.public_key] = p->id;
+  const PeerId id = p->id;
+  peers_[id] = std::move(p);
+  return id;
+}
+
+bool Engine::remove_peer(PeerId id) {
+  Peer* p = peer_of(id);
+  if (p == nullptr) return false;
+  wipe_peer_keys(*p);
+  peers_by_key_.erase(p->config.public_key);
+  peers_.erase(id);
+  return true;
+}
+
+std::optional<PeerId> Engine::find_peer(const crypto::PublicKey& key) const {
+  const auto it = peers_by_key_.find(key);
+  if (it == peers_by_key_.end()) return std::nullopt;
+  return it->second;
+}
+
+const PeerStats* Engine::stats(PeerId id) const {
+  const Peer* p = peer_of(id);
+  return p != nullptr ? &p->stats : nullptr;
+}
+
+std::optional<Endpoint> Engine::endpoint(PeerId id) const {
+  const Peer* p = peer_of(id);
+  return p != nullptr ? p->endpoint : std::nullopt;
+}
+
+bool Engine::has_session(PeerId id) const {
+  const Peer* p = peer_of(id);
+  return p != nullptr && (p->current != nullptr || p->next != nullptr);
+}
+
+Engine::Peer* Engine::peer_of(PeerId id) const {
+  const auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+// Frees the peer's indices and destroys (and so wipes) its keys.
+void Engine::wipe_peer_keys(Peer& p) {
+  for (auto* kp : {&p.current, &p.previous, &p.next}) {
+    if (*kp) indices_.erase((*kp)->local_index);
+    kp->reset();
+  }
+  if (p.handshake) indices_.erase(p.handshake->local_index);
+  p.handshake.reset();
+  p.staged.clear();
+}
+
+// --- Reporting ---
+
+void Engine::report(const Event& e) {
+  sink_.on_event(e);
+}
+
+void Engine::drop(Drop d, const Endpoint& from, PeerId peer) {
+  ++drops_[static_cast<std::size_t>(d)];
+  Event e;
+  e.kind = Event::Kind::dropped;
+  e.drop = d;
+  e.peer = peer;
+  e.from = from;
+  report(e);
+}
+
+// --- Dispatch ---
+
+Instant Engine::handle_datagram(Instant now, const Endpoint& from, MutBytes datagram) {
+  const auto type = wire::peek_type(datagram);
+  if (!type) {
+    drop(Drop::malformed, from);
+    return next_deadline_;
+  }
+  switch (*type) {
+    case wire::MessageType::initiation:
+      on_initiation(now, from, datagram);
+      break;
+    case wire::MessageType::response:
+      on_response(now, from, datagram);
+      break;
+    case wire::MessageType::finish:
+      on_finish(now, from, datagram);
+      break;
+    case wire::MessageType::retry:
+      on_retry(now, from, datagram);
+      break;
+    case wire::MessageType::cookie_reply:
+      on_cookie_reply(now, from, datagram);
+      break;
+    case wire::MessageType::transport:
+      on_transport(now, from, datagram);
+      break;
+  }
+  return next_deadline_;
+}
+
+Instant Engine::initiate(Instant now, PeerId id) {
+  if (Peer* p = peer_of(id)) {
+    p->gave_up = false;
+    start_handshake(*p, now, false);
+  }
+  return next_deadline_;
+}
+
+// --- Timers and expiry ---
+
+// A deadline only ever moves earlier here; poll() recomputes it exactly.
+Instant Engine::settle(Instant deadline) {
+  next_deadline_ = std::min(next_deadline_, deadline);
+  return next_deadline_;
+}
+
+void Engine::expire_pending(Instant now) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    const Instant end = it->second->created + engine_impl::kPendingHandshakeLifetime;
+    if (now >= end) {
+      indices_.erase(it->first);
+      it = pending_.erase(it);
+    } else {
+      next_deadline_ = std::min(next_deadline_, end);
+      ++it;
+    }
+  }
+  while (!answered_order_.empty() &&
+         (now - answered_order_.front().first >= engine_impl::kReplayCacheTime ||
+          answered_order_.size() > engine_impl::kReplayCacheSize)) {
+    answered_.erase(answered_order_.front().second);
+    answered_order_.pop_front();
+  }
+}
+
+Instant Engine::poll(Instant now) {
+  next_deadline_ = Instant::max();
+  for (auto& [id, p] : peers_) {
+    run_timers(*p, now);
+    next_deadline_ = std::min(next_deadline_, p->timers.next());
+  }
+  expire_pending(now);
+  return next_deadline_;
+}
+
+// --- Handshake payloads ---
+
+std::size_t Engine::write_extensions(MutBytes out) const {
+  wire::ExtensionWriter w(out);
+  const std::array<std::uint8_t, 4> features{};  // none defined yet
+  w.add(wire_spec::kExtSuites, 0, config_.suites);
+  w.add(wire_spec::kExtFeatures, 0, features);
+  return w.size();
+}
+
+std::optional<Drop> Engine::check_extensions(Bytes payload) const {
+  wire::ExtensionList list;
+  if (wire::parse_extensions(payload, list) != wire::ParseStatus::ok) return Drop::bad_payload;
+  for (const wire::Extension& e : list.view()) {
+    const bool known = e.type == wire_spec::kExtSuites || e.type == wire_spec::kExtFeatures;
+    if (!known && e.critical()) return Drop::critical_extension;
+  }
+  return std::nullopt;
+}
+
+}  // namespace gw::session

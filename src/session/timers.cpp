@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// Every timer rule of a peer, in one place (docs/PROTOCOL.md, section 9; the
+// rules and constants are WireGuard's). The rest of the engine reports events
+// through the on_* hooks; run_timers() acts on the deadlines they set.
+//
+//   retransmit_handshake  set when we send an initiation (REKEY_TIMEOUT plus
+//                         jitter) and kept after message 3 until the responder
+//                         confirms; when reached: a new initiation, or give up
+//                         after REKEY_ATTEMPT_TIME.
+//   send_keepalive        set when data arrives and none was sent since;
+//                         cleared by sending data; when reached: a keepalive.
+//   new_handshake         set when data is sent and nothing came back since;
+//                         cleared by any authenticated packet; when reached: a
+//                         new handshake.
+//   zero_keys             set when a session is derived; when reached, three
+//                         REJECT_AFTER_TIMEs later: every key is wiped.
+//   persistent_keepalive  re-armed by every authenticated packet sent or
+//                         received, when configured; when reached: a keepalive.
+#include <algorithm>
+
+#include "engine_internal.hpp"
+
+namespace gw::session {
+
+Instant PeerTimers::next() const noexcept {
+  Instant t = Instant::max();
+  for (const auto& d :
+       {retransmit_handshake, send_keepalive, new_handshake, zero_keys, persistent_keepalive}) {
+    if (d) t = std::min(t, *d);
+  }
+  return t;
+}
+
+namespace {
+bool due(std::optional<Instant>& deadline, Instant now) {
+  if (!deadline || now < *deadline) return false;
+  deadline.reset();
+  return true;
+}
+}  // namespace
+
+Instant Engine::jittered(Instant now) {
+  const auto jitter = std::chrono::milliseconds(
+      rng_.uniform(static_cast<std::uint32_t>(timer_spec::kRekeyTimeoutJitterMax.count()) + 1));
+  return now + timer_spec::kRekeyTimeout + jitter;
+}
+
+void Engine::on_handshake_initiated(Peer& p, Instant now) {
+  p.timers.last_initiation = now;
+  p.timers.retransmit_handshake = jittered(now);
+  settle(p.timers.next());
+}
+
+void Engine::session_derived(Peer& p, Instant now, bool responder) {
+  ++p.stats.handshakes;
+  p.stats.last_handshake = now;
+  p.timers.zero_keys = now + timer_spec::kZeroKeysAfter;
+  if (responder) {
+    on_session_confirmed(p, now);
+  } else {
+    p.timers.retransmit_handshake = jittered(now);  // until the responder confirms
+  }
+  const Keypair* kp = responder ? p.current.get() : p.next.get();
+  p.stats.suite = kp->suite;
+  Event e;
+  e.kind = Event::Kind::handshake_complete;
+  e.peer = p.id;
+  e.suite = kp->suite;
+  report(e);
+  settle(p.timers.next());
+}
+
+void Engine::on_session_confirmed(Peer& p, Instant now) {
+  (void)now;
+  p.timers.retransmit_handshake.reset();
+  p.timers.attempts_began.reset();
+  if (p.current) p.stats.suite = p.current->suite;
+}
+
+void Engine::on_data_sent(Peer& p, Instant now) {
+  p.timers.send_keepalive.reset();
+  if (!p.timers.new_handshake) p.timers.new_handshake = now + timer_spec::kNewHandshakeTimeout;
+}
+
+void Engine::on_data_received(Peer& p, Instant now) {
+  if (!p.timers.send_keepalive) p.timers.send_keepalive = now + timer_spec::kKeepaliveTimeout;
+}
+
+void Engine::on_packet_sent(Peer& p, Instant now) {
+  arm_persistent_keepalive(p, now);
+}
+
+void Engine::on_packet_received(Peer& p, Instant now) {
+  p.timers.new_handshake.reset();
+  arm_persistent_keepalive(p, now);
+}
+
+void Engine::arm_persistent_keepalive(Peer& p, Instant now) {
+  if (p.config.persistent_keepalive_s != 0) {
+    p.timers.persistent_keepalive = now + std::chrono::seconds(p.config.persistent_keepalive_s);
+  }
+}
+
+void Engine::give_up(Peer& p) {
+  if (p.handshake) indices_.erase(p.handshake->local_index);
+  p.handshake.reset();
+  p.staged.clear();
+  p.timers.attempts_began.reset();
+  p.timers.new_handshake.reset();
+  Event e;
+  e.kind = Event::Kind::handshake_gave_up;
+  e.peer = p.id;
+  report(e);
+}
+
+void Engine::run_timers(Peer& p, Instant now) {
+  if (due(p.timers.retransmit_handshake, now)) {
+    if (p.timers.attempts_began &&
+        now - *p.timers.attempts_began >= timer_spec::kRekeyAttemptTime) {
+      give_up(p);
+    } else {
+      start_handshake(p, now, true);
+    }
+  }
+  if (due(p.timers.send_keepalive, now)) send_keepalive(p, now);
+  if (due(p.timers.new_handshake, now)) start_handshake(p, now, false);
+  if (due(p.timers.zero_keys, now)) {
+    wipe_peer_keys(p);
+    Event e;
+    e.kind = Event::Kind::keys_wiped;
+    e.peer = p.id;
+    report(e);
+  }
+  if (due(p.timers.persistent_keepalive, now)) {
+    if (sending_keypair(p, now) != nullptr) {
+      send_keepalive(p, now);
+    } else {
+      arm_persistent_keepalive(p, now);
+      start_handshake(p, now, false);  // keep the NAT mapping: bring a session up
+    }
+  }
+}
+
+}  // namespace gw::session

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Two peers in memory: the handshake, data both ways, and what the wire shows.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "sim/sim_helpers.hpp"
+
+using namespace gw::test;
+using gw::session::Event;
+
+TEST_CASE("two peers complete a handshake and carry data both ways") {
+  Pair s;
+  s.connect();
+  REQUIRE(s.a->count(Event::Kind::handshake_complete) == 1);
+  REQUIRE(s.b->count(Event::Kind::handshake_complete) == 1);
+  CHECK(s.a->count(Event::Kind::session_confirmed) == 1);
+  REQUIRE(s.b->delivered.size() == 1);  // the packet staged during the handshake
+  CHECK(s.b->delivered[0].peer == s.b_to_a);
+  CHECK(packet_sequence(s.b->delivered[0].packet) == 0);
+  CHECK(s.b->delivered[0].packet.size() == 100);  // padding removed
+
+  for (std::uint32_t i = 1; i <= 50; ++i) {
+    s.a->send_packet(s.a_to_b, make_packet(i, 60 + i));
+    s.b->send_packet(s.b_to_a, make_packet(1000 + i, 1400));
+  }
+  s.net.run_for(std::chrono::seconds(1));
+  REQUIRE(s.b->delivered.size() == 51);
+  REQUIRE(s.a->delivered.size() == 50);
+  for (std::uint32_t i = 1; i <= 50; ++i) {
+    CHECK(packet_sequence(s.b->delivered[i].packet) == i);
+    CHECK(s.b->delivered[i].packet.size() == 60 + i);
+    CHECK(packet_sequence(s.a->delivered[i - 1].packet) == 1000 + i);
+  }
+  CHECK(s.b->engine.endpoint(s.b_to_a) == s.a->address);
+  const auto* st = s.a->engine.stats(s.a_to_b);
+  REQUIRE(st != nullptr);
+  CHECK(st->handshakes == 1);
+  CHECK(st->suite == 1);
+  CHECK(st->tx_packets == 51);
+  CHECK(st->rx_packets == 50);
+}
+
+TEST_CASE("the bytes on the wire never contain either static public key") {
+  Pair s;
+  s.net.record = true;
+  s.connect();
+  for (std::uint32_t i = 1; i <= 5; ++i)
+    s.b->send_packet(s.b_to_a, make_packet(i));
+  s.net.run_for(std::chrono::seconds(1));
+  REQUIRE(s.a->delivered.size() == 5);
+  REQUIRE(s.net.wire_log.size() >= 5);
+  for (const auto& d : s.net.wire_log) {
+    for (const auto* key : {&s.a->key.public_key, &s.b->key.public_key}) {
+      CHECK(std::search(d.begin(), d.end(), key->begin(), key->end()) == d.end());
+    }
+  }
+}
