@@ -40,6 +40,10 @@ void blake2b_hmac_init(crypto_generichash_state& inner, crypto_generichash_state
 }  // namespace
 
 Hmac::Hmac(HashAlg alg, Bytes key) noexcept : alg_(alg) {
+  // libsodium declares the key pointer nonnull even for an empty key, and an
+  // empty span's data() may be null.
+  static constexpr std::uint8_t kEmptyKey = 0;
+  if (key.empty()) key = Bytes(&kEmptyKey, 0);
   switch (alg_) {
     case HashAlg::blake2b:
       blake2b_hmac_init(state_.blake2b.inner, state_.blake2b.outer, key);

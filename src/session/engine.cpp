@@ -243,6 +243,9 @@ std::size_t Engine::write_extensions(MutBytes out) const {
   const std::array<std::uint8_t, 4> features{};  // none defined yet
   w.add(wire_spec::kExtSuites, 0, config_.suites);
   w.add(wire_spec::kExtFeatures, 0, features);
+  for (const EngineConfig::Extension& e : config_.extra_extensions) {
+    w.add(e.type, e.critical ? wire_spec::kExtensionCritical : std::uint8_t{0}, e.value);
+  }
   return w.size();
 }
 

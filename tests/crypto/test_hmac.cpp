@@ -198,3 +198,22 @@ TEST_CASE("HMAC: every key and data byte matters") {
     CHECK(hmac_hex(alg, padded, data) == base);
   }
 }
+
+TEST_CASE("HMAC: an empty key is a valid key (padded with zeros)") {
+  // Computed with Python's hmac module.
+  const std::vector<std::uint8_t> empty;
+  CHECK(hmac_hex(HashAlg::sha256, empty, as_bytes("abc")) ==
+        "fd7adb152c05ef80dccf50a1fa4c05d5a3ec6da95575fc312ae7c5d091836351");
+  CHECK(hmac_hex(HashAlg::sha512, empty, as_bytes("abc")) ==
+        "29689f6b79a8dd686068c2eeae97fd8769ad3ba65cb5381f838358a8045a358e"
+        "e3ba1739c689c7805e31734fb6072f87261d1256995370d55725cba00d10bdd0");
+  CHECK(hmac_hex(HashAlg::blake2b, empty, as_bytes("abc")) ==
+        "c23d7eb81509be346bab43f60e2b889e86301b0c029b3843ebbccac591a047e7"
+        "04566cddda2f068c3ca504182a25e11ca9933911cd696eebe0f1df7ca8d98158");
+  // A key of zero bytes equals no key at all (RFC 2104 pads with zeros).
+  for (const HashAlg alg : kAllHashes) {
+    CAPTURE(gw::crypto::to_string(alg));
+    CHECK(hmac_hex(alg, empty, as_bytes("abc")) ==
+          hmac_hex(alg, std::vector<std::uint8_t>(20, 0), as_bytes("abc")));
+  }
+}

@@ -1054,9 +1054,12 @@ TEST_CASE("HandshakeState: a start() that fails changes nothing, so it can be re
     const char* fix;  // what is supplied after the first start() failed
   };
   static const Case kCases[] = {
-      {1, "IK", Role::initiator, "remote"},       {2, "KK", Role::responder, "remote"},
-      {3, "KK", Role::initiator, "local"},        {4, "XXpsk3", Role::responder, "psk"},
+      {1, "IK", Role::initiator, "remote"},
+      {2, "KK", Role::responder, "remote"},
+      {3, "KK", Role::initiator, "local"},
+      {4, "XXpsk3", Role::responder, "psk"},
       {5, "NNpsk0+psk2", Role::initiator, "psk"},
+      {6, "KK", Role::initiator, "remote"},  // its own pre-message key comes first
   };
   for (const Case& c : kCases) {
     const std::string name = std::string("Noise_") + c.pattern + "_25519_ChaChaPoly_SHA256";
@@ -1137,4 +1140,74 @@ TEST_CASE(
       CHECK(to_hex(s.r.handshake_hash()) == to_hex(h));
     }
   }
+}
+
+namespace {
+
+// Hands out the PSK of one known key, and remembers what it was asked.
+class OneKeyPsk final : public gw::noise::PskProvider {
+ public:
+  OneKeyPsk(PublicKey key, std::uint8_t fill) : key_(key) { psk_.bytes()[0] = fill; }
+  bool provide_psk(const std::optional<PublicKey>& remote_static,
+                   gw::crypto::Secret<32>& psk) override {
+    asked = remote_static;
+    if (!remote_static || *remote_static != key_) return false;
+    psk = psk_;
+    return true;
+  }
+  std::optional<PublicKey> asked;
+
+ private:
+  PublicKey key_;
+  gw::crypto::Secret<32> psk_;
+};
+
+}  // namespace
+
+TEST_CASE("a PSK provider supplies the responder's PSK once message 3 names the initiator") {
+  const Protocol proto =
+      *gw::noise::parse_protocol("Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b").protocol;
+  for (const bool right_psk : {true, false}) {
+    CAPTURE(right_psk);
+    gw::test::FakeRng rng(41);
+    const KeyPair is = KeyPair::generate(rng), rs = KeyPair::generate(rng);
+    std::array<std::uint8_t, 32> psk{};
+    psk[0] = right_psk ? 9 : 8;
+    OneKeyPsk provider(is.public_key, 9);
+    HandshakeState init(proto, Role::initiator, rng), resp(proto, Role::responder, rng);
+    REQUIRE(init.set_local_static(is) == Error::ok);
+    REQUIRE(init.add_psk(psk) == Error::ok);
+    REQUIRE(resp.set_local_static(rs) == Error::ok);
+    REQUIRE(resp.set_psk_provider(&provider) == Error::ok);
+    REQUIRE(init.start() == Error::ok);
+    REQUIRE(resp.start() == Error::ok);
+    std::vector<std::uint8_t> msg(200), out(200);
+    std::size_t n = 0, m = 0;
+    REQUIRE(init.write_message({}, msg, n) == Error::ok);
+    REQUIRE(resp.read_message({msg.data(), n}, out, m) == Error::ok);
+    REQUIRE(resp.write_message({}, msg, n) == Error::ok);
+    REQUIRE(init.read_message({msg.data(), n}, out, m) == Error::ok);
+    REQUIRE(init.write_message({}, msg, n) == Error::ok);
+    CHECK_FALSE(provider.asked.has_value());  // not asked before message 3
+    const Error err = resp.read_message({msg.data(), n}, out, m);
+    REQUIRE(provider.asked.has_value());
+    CHECK(*provider.asked == is.public_key);  // asked with the key message 3 revealed
+    CHECK(err == (right_psk ? Error::ok : Error::decrypt_failed));
+    CHECK(resp.action() ==
+          (right_psk ? HandshakeState::Action::split : HandshakeState::Action::read_message));
+  }
+}
+
+TEST_CASE("a PSK provider that declines fails the message with missing_key") {
+  const Protocol proto =
+      *gw::noise::parse_protocol("Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b").protocol;
+  gw::test::FakeRng rng(42);
+  OneKeyPsk provider(PublicKey{}, 1);  // no handshake will show this key
+  HandshakeState init(proto, Role::initiator, rng);
+  REQUIRE(init.set_psk_provider(&provider) == Error::ok);
+  REQUIRE(init.start() == Error::ok);
+  std::vector<std::uint8_t> msg(200);
+  std::size_t n = 0;
+  CHECK(init.write_message({}, msg, n) == Error::missing_key);
+  CHECK(init.action() == HandshakeState::Action::failed);
 }

@@ -56,3 +56,26 @@ TEST_CASE("the bytes on the wire never contain either static public key") {
     }
   }
 }
+
+TEST_CASE("unknown extensions are ignored unless critical, in either direction") {
+  using Ext = gw::session::EngineConfig::Extension;
+  const std::vector<std::uint8_t> value{1, 2, 3};
+  struct Case {
+    bool from_responder;
+    bool critical;
+    bool session;
+  };
+  for (const Case c : {Case{true, false, true}, Case{true, true, false}, Case{false, false, true},
+                       Case{false, true, false}}) {
+    CAPTURE(c.from_responder);
+    CAPTURE(c.critical);
+    gw::session::EngineConfig with_ext;
+    with_ext.extra_extensions.push_back(Ext{0x4242, c.critical, value});
+    Pair s = c.from_responder ? Pair(3, {}, with_ext) : Pair(3, with_ext, {});
+    s.connect();
+    CHECK(s.b->engine.has_session(s.b_to_a) == c.session);
+    CHECK(s.b->delivered.size() == (c.session ? 1u : 0u));
+    Node* refuser = c.from_responder ? s.a : s.b;
+    CHECK(refuser->count(gw::session::Drop::critical_extension) == (c.session ? 0u : 1u));
+  }
+}

@@ -10,7 +10,9 @@
 //
 // read_message is transactional: a message that fails (bad tag, wrong size,
 // low-order key) leaves the state exactly as it was, so a forged packet cannot
-// end a genuine handshake. A failed write_message ends the handshake.
+// end a genuine handshake. A failed write_message ends the handshake, except for
+// buffer_too_small and message_too_large, which are checked before anything
+// changes.
 #pragma once
 
 #include <array>

@@ -125,6 +125,14 @@ struct EngineConfig {
   std::vector<std::uint8_t> suites;  // our policy and offer, preferred first; empty: default
   std::uint32_t under_load_threshold = cookie_spec::kUnderLoadThreshold;
   bool always_under_load = false;
+  // Extensions sent in messages 2 and 3 besides gw's own (suites, features):
+  // for extensions still to come, and for tests of how peers treat them.
+  struct Extension {
+    std::uint16_t type = 0;
+    bool critical = false;
+    std::vector<std::uint8_t> value;
+  };
+  std::vector<Extension> extra_extensions;
 };
 
 // Bytes of room a caller leaves around a packet for send_packet().
