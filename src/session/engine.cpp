@@ -44,7 +44,7 @@ const char* to_string(Drop d) noexcept {
     case Drop::unknown_peer:
       return "unknown peer";
     case Drop::psk_mismatch:
-      return "pre-shared key mismatch";
+      return "pre-shared key mismatch (or a static key the sender does not hold)";
     case Drop::psk_required:
       return "peer must use its pre-shared key";
     case Drop::psk_not_configured:
@@ -71,6 +71,10 @@ Engine::Engine(EngineConfig config, crypto::Rng& rng, Sink& sink)
       cookies_(config_.static_key.public_key) {
   if (config_.suites.empty()) config_.suites = default_suites();
   std::erase_if(config_.suites, [](std::uint8_t id) { return !suite_available(id); });
+  // Each id once, at its first place: an offer lists no id twice (PROTOCOL.md 4.1).
+  for (auto it = config_.suites.begin(); it != config_.suites.end(); ++it) {
+    config_.suites.erase(std::remove(it + 1, config_.suites.end(), *it), config_.suites.end());
+  }
   if (config_.suites.size() > wire_spec::kMaxOfferedSuites) {
     config_.suites.resize(wire_spec::kMaxOfferedSuites);
   }

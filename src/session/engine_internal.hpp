@@ -25,6 +25,9 @@ struct Engine::Keypair {
   std::uint32_t local_index = 0;   // the index the peer puts on packets to us
   std::uint32_t remote_index = 0;  // the index we put on packets to the peer
   std::uint8_t suite = 0;
+  // The peer's Peer::received count when a packet last authenticated on
+  // these keys (0: never): which keypair the peer sends on now.
+  std::uint64_t last_received = 0;
 
   bool expired(Instant now) const noexcept {
     return now - created >= timer_spec::kRejectAfterTime ||
@@ -62,6 +65,7 @@ struct Engine::Peer {
   PeerStats stats;
   std::deque<std::vector<std::uint8_t>> staged;  // whole buffers with head- and tailroom
   bool gave_up = false;
+  std::uint64_t received = 0;  // transport packets authenticated, to order keypairs by use
 
   // The keypair that owns `index`, if any.
   Keypair* keypair_by_index(std::uint32_t index) const noexcept {

@@ -34,6 +34,11 @@ void Engine::start_handshake(Peer& p, Instant now, bool retransmit) {
       now - *p.timers.last_initiation < timer_spec::kRekeyTimeout) {
     return;  // at most one initiation per REKEY_TIMEOUT
   }
+  if (config_.suites.empty()) {
+    // Our policy names no suite this machine runs: there is nothing to offer.
+    drop(Drop::no_common_suite, {}, p.id);
+    return;
+  }
   if (!p.timers.attempts_began) p.timers.attempts_began = now;
   wire::InitiationFields fields;
   fields.flags = p.config.psk ? wire_spec::kFlagPsk : std::uint8_t{0};

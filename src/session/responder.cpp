@@ -179,6 +179,13 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
     PeerId peer = kNoPeer;
     std::optional<crypto::PublicKey> key;
     const Drop why = finish_failure(pending, peer, key);
+    if (why != Drop::decrypt_failed) {
+      // The PSK was asked for, so s decrypted: only this handshake's own
+      // initiator gets that far. The refusal is final, like the ones below;
+      // a replay of this finish then finds nothing and is not reported again.
+      indices_.erase(f.receiver_index);
+      pending_.erase(it);
+    }
     return drop_with_key(why, from, peer, key);
   }
   // Message 3 authenticated: the initiator holds this static key.
@@ -209,6 +216,13 @@ void Engine::accept_finish(Peer& p, Instant now, const Endpoint& from, std::uint
   indices_.replace(index, {p.id, IndexKind::keypair});
   p.endpoint = from;
   // The initiator derived these keys before it sent message 3: use them now.
+  // The keys it sent on last stay as previous, for what is still in flight:
+  // the old current as a rule, but the old previous if the initiator never
+  // started on the old current (its confirmation was lost and the handshake
+  // redone) or after crossing handshakes (each side sends on its own).
+  if (p.current && p.previous && p.previous->last_received > p.current->last_received) {
+    std::swap(p.current, p.previous);
+  }
   if (p.previous) indices_.erase(p.previous->local_index);
   p.previous = std::move(p.current);
   p.current = std::move(kp);

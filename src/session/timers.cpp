@@ -74,6 +74,12 @@ void Engine::on_session_confirmed(Peer& p, Instant now) {
   (void)now;
   p.timers.retransmit_handshake.reset();
   p.timers.attempts_began.reset();
+  // An initiation of ours still waiting for its response (a retransmission
+  // sent before this confirmation came) is moot now; left pending, with no
+  // timer to end it, it would block every later rekey (they start only when
+  // no handshake is under way) until the session expired.
+  if (p.handshake) indices_.erase(p.handshake->local_index);
+  p.handshake.reset();
   if (p.current) p.stats.suite = p.current->suite;
 }
 

@@ -122,6 +122,7 @@ void Engine::on_transport(Instant now, const Endpoint& from, MutBytes datagram) 
     return drop(Drop::decrypt_failed, from, p->id);
   }
   if (!kp->replay.update(t.counter)) return drop(Drop::replay, from, p->id);
+  kp->last_received = ++p->received;
   if (kp == p->next.get()) confirm_next(*p, now);
   p->endpoint = from;
   on_packet_received(*p, now);

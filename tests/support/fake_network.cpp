@@ -55,10 +55,15 @@ void FakeNetwork::send(const Endpoint& from, const Endpoint& to, Bytes bytes) {
   ++sent_;
   std::vector<std::uint8_t> copy(bytes.begin(), bytes.end());
   if (record) wire_log.push_back(copy);
-  if (middle && !middle(from, to, copy)) return;
+  const bool passed = !middle || middle(from, to, copy);
+  // Recorded after the middle ran (it may send too); copies are set below.
+  const std::size_t fate = fates.size();
+  if (record_fates) fates.push_back({now_, from, to, copy, 0});
+  if (!passed) return;
   std::uniform_real_distribution<double> u(0, 1);
   if (u(random_) < conditions.loss) return;
   const int copies = u(random_) < conditions.duplicate ? 2 : 1;
+  if (record_fates) fates[fate].copies = copies;
   for (int i = 0; i < copies; ++i)
     queue_.push({now_ + draw_delay(), seq_++, from, to, copy});
 }

@@ -30,6 +30,7 @@ struct Node;
 struct Delivered {
   session::PeerId peer;
   std::vector<std::uint8_t> packet;
+  Instant at{};  // when the engine delivered it
 };
 
 class FakeNetwork {
@@ -69,6 +70,17 @@ class FakeNetwork {
   // Every datagram put on the wire so far (before loss), when recording.
   bool record = false;
   std::vector<std::vector<std::uint8_t>> wire_log;
+  // What became of each datagram put on the wire, when record_fates is set:
+  // when it was sent, where, its bytes as they travel (after the middle), and
+  // how many copies travel (0: lost or dropped by the middle; 2: duplicated).
+  struct Fate {
+    Instant at;
+    Endpoint from, to;
+    std::vector<std::uint8_t> bytes;
+    int copies = 0;
+  };
+  bool record_fates = false;
+  std::vector<Fate> fates;
 
  private:
   struct InFlight {
@@ -99,9 +111,12 @@ struct Node final : session::Sink {
     net.send(address, to, datagram);
   }
   void deliver_packet(session::PeerId peer, Bytes packet) override {
-    delivered.push_back({peer, std::vector<std::uint8_t>(packet.begin(), packet.end())});
+    delivered.push_back({peer, std::vector<std::uint8_t>(packet.begin(), packet.end()), net.now()});
   }
-  void on_event(const session::Event& e) override { events.push_back(e); }
+  void on_event(const session::Event& e) override {
+    events.push_back(e);
+    event_times.push_back(net.now());
+  }
 
   // Sends an IP packet (built by make_packet) to `peer` through the engine.
   void send_packet(session::PeerId peer, const std::vector<std::uint8_t>& packet);
@@ -115,6 +130,7 @@ struct Node final : session::Sink {
   session::Engine engine;
   std::vector<Delivered> delivered;
   std::vector<session::Event> events;
+  std::vector<Instant> event_times;  // when each of `events` was reported
 };
 
 // A minimal IPv4 packet carrying `payload` (a sequence number is enough for

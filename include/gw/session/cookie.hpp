@@ -83,8 +83,8 @@ bool mac1_valid(Bytes datagram, const Hash256& key, bool has_mac2) noexcept;
 // So a secret is accepted for at most two slots after its slot began, and a
 // cookie or retry tag for at least one full lifetime after it was made.
 //
-// Accepting mac2 under the previous secret goes beyond PROTOCOL.md 7.2, which
-// names only retry tags. WireGuard keeps a single secret, so there a cookie
+// mac2 and retry tags are accepted under the previous secret too (PROTOCOL.md
+// 7.2). WireGuard keeps a single secret, so there a cookie
 // minted just before a rotation fails and costs the initiator one more
 // cookie-reply round trip, under load, when round trips are dearest. Keeping
 // the previous secret saves it and makes the initiator's 115 s cookie
