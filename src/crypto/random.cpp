@@ -37,6 +37,7 @@ std::uint32_t Rng::uniform(std::uint32_t bound) {
 }
 
 void SystemRng::fill(MutBytes out) {
+  if (out.empty()) return;
   ensure_sodium();
   randombytes_buf(out.data(), out.size());
 }

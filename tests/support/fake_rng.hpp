@@ -21,6 +21,7 @@ class FakeRng final : public crypto::Rng {
   }
 
   void fill(MutBytes out) override {
+    if (out.empty()) return;  // libsodium's pointer must not be null
     // Each call draws from a fresh seed: the base seed with a call counter.
     std::array<std::uint8_t, randombytes_SEEDBYTES> seed = seed_;
     for (std::size_t i = 0; i < 8; ++i)
