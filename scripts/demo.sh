@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is needed, builds gw (release), replays the
-# Noise test vectors through gw's Noise core and runs the Noise benchmark.
+# Noise test vectors through gw's Noise core and runs the Noise and session
+# engine benchmarks (arguments go to both: --quick for a short run).
 # (It grows into the two-namespace tunnel demo once the daemon exists.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,7 @@ echo "== Noise test vectors ($vectors)"
 echo
 echo "== Noise benchmark (Noise_XX_25519_ChaChaPoly_BLAKE2b; medians)"
 ./build-release/bench/noise-bench "$@"
+
+echo
+echo "== Session engine benchmark (two engines in one process; medians)"
+./build-release/bench/engine-bench "$@"

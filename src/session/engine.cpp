@@ -253,8 +253,7 @@ std::size_t Engine::write_extensions(MutBytes out) const {
   return w.size();
 }
 
-std::optional<Drop> Engine::check_extensions(Bytes payload) const {
-  wire::ExtensionList list;
+std::optional<Drop> Engine::check_extensions(Bytes payload, wire::ExtensionList& list) const {
   if (wire::parse_extensions(payload, list) != wire::ParseStatus::ok) return Drop::bad_payload;
   for (const wire::Extension& e : list.view()) {
     const bool known = e.type == wire_spec::kExtSuites || e.type == wire_spec::kExtFeatures;

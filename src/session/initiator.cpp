@@ -145,7 +145,8 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
   // The responder must be the peer we meant, before we say who we are.
   std::optional<Drop> refusal;
   if (*hs.remote_static() != p->config.public_key) refusal = Drop::identity_mismatch;
-  if (!refusal) refusal = check_extensions({payload_.data(), n});
+  wire::ExtensionList extensions;
+  if (!refusal) refusal = check_extensions({payload_.data(), n}, extensions);
   if (refusal) {
     indices_.erase(h.local_index);
     p->handshake.reset();

@@ -190,14 +190,17 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
   }
   // Message 3 authenticated: the initiator holds this static key.
   const crypto::PublicKey rs = *hs.remote_static();
-  const auto id = find_peer(rs);
-  std::optional<Drop> refusal;
-  if (!id) {
-    refusal = Drop::unknown_peer;
-  } else if (peer_of(*id)->config.psk && !pending.psk) {
-    refusal = Drop::psk_required;
-  } else {
-    refusal = check_extensions({payload_.data(), n});
+  wire::ExtensionList extensions;
+  std::optional<Drop> refusal = check_extensions({payload_.data(), n}, extensions);
+  std::optional<PeerId> id;
+  if (!refusal) {
+    id = authorizer_ != nullptr ? authorizer_->authorize(*this, rs, extensions) : find_peer(rs);
+    if (!id || peer_of(*id) == nullptr || peer_of(*id)->config.public_key != rs) {
+      id.reset();
+      refusal = Drop::unknown_peer;
+    } else if (peer_of(*id)->config.psk && !pending.psk) {
+      refusal = Drop::psk_required;
+    }
   }
   if (refusal) {
     indices_.erase(f.receiver_index);

@@ -372,3 +372,85 @@ TEST_CASE("authentication: claiming a peer's public key (even with its PSK) gets
     CHECK(s.b->delivered.size() == 1);
   }
 }
+
+namespace {
+
+// Admits a newcomer that shows extension 0x4242 holding "ok" (a stand-in for
+// a certificate), by adding it as a peer; refuses `banned`; or answers with
+// a chosen peer id whatever the key.
+class TestAuthorizer final : public session::Authorizer {
+ public:
+  std::optional<session::PeerId> authorize(session::Engine& engine, const crypto::PublicKey& key,
+                                           const wire::ExtensionList& extensions) override {
+    ++calls;
+    if (wrong_id) return wrong_id;
+    if (banned && key == *banned) return std::nullopt;
+    if (const auto known = engine.find_peer(key)) return known;
+    const wire::Extension* e = extensions.find(0x4242);
+    if (e == nullptr || std::string(e->value.begin(), e->value.end()) != "ok") return std::nullopt;
+    session::PeerConfig config;
+    config.name = "newcomer";
+    config.public_key = key;
+    return engine.add_peer(config);
+  }
+  std::optional<crypto::PublicKey> banned;
+  std::optional<session::PeerId> wrong_id;
+  int calls = 0;
+};
+
+session::EngineConfig showing(const std::string& token) {
+  session::EngineConfig c;
+  c.extra_extensions.push_back(
+      {0x4242, false, std::vector<std::uint8_t>(token.begin(), token.end())});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("an authorizer admits a newcomer it trusts, and only the key it names") {
+  SUBCASE("a newcomer with the right credential gets a peer and a session") {
+    Pair s(31, showing("ok"));
+    TestAuthorizer auth;
+    REQUIRE(s.b->engine.remove_peer(s.b_to_a));
+    s.b->engine.set_authorizer(&auth);
+    s.connect();
+    const auto id = s.b->engine.find_peer(s.a->key.public_key);
+    REQUIRE(id.has_value());
+    CHECK(s.b->engine.has_session(*id));
+    REQUIRE(s.b->delivered.size() == 1);
+    CHECK(s.b->delivered[0].peer == *id);
+    CHECK(auth.calls == 1);
+  }
+  SUBCASE("without the credential the newcomer is refused") {
+    Pair s(32, showing("no"));
+    TestAuthorizer auth;
+    REQUIRE(s.b->engine.remove_peer(s.b_to_a));
+    s.b->engine.set_authorizer(&auth);
+    s.connect();
+    CHECK_FALSE(s.b->engine.find_peer(s.a->key.public_key).has_value());
+    CHECK(s.b->count(Drop::unknown_peer) >= 1);
+    CHECK(s.b->delivered.empty());
+  }
+  SUBCASE("a configured peer the authorizer refuses gets no session") {
+    Pair s(33);
+    TestAuthorizer auth;
+    auth.banned = s.a->key.public_key;
+    s.b->engine.set_authorizer(&auth);
+    s.connect();
+    CHECK_FALSE(s.b->engine.has_session(s.b_to_a));
+    CHECK(s.b->count(Drop::unknown_peer) >= 1);
+  }
+  SUBCASE("an answer naming another peer's id is refused") {
+    Pair s(34);
+    session::PeerConfig other;
+    other.public_key = key_from(999).public_key;
+    const session::PeerId other_id = s.b->engine.add_peer(other);
+    TestAuthorizer auth;
+    auth.wrong_id = other_id;
+    s.b->engine.set_authorizer(&auth);
+    s.connect();
+    CHECK_FALSE(s.b->engine.has_session(other_id));
+    CHECK_FALSE(s.b->engine.has_session(s.b_to_a));
+    CHECK(s.b->count(Drop::unknown_peer) >= 1);
+  }
+}

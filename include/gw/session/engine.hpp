@@ -104,6 +104,21 @@ class Sink {
   virtual void on_event(const Event& event) { (void)event; }
 };
 
+class Engine;
+
+// Decides which initiators a responder admits (docs/PROTOCOL.md 5.4), once
+// message 3 has proved the initiator's static key. Without one the engine
+// admits exactly its configured peers; certificates plug in here.
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  // The peer `key` is admitted as, or nullopt to refuse it. `extensions` is
+  // the initiator's message-3 payload (it carries a certificate, if any). The
+  // authorizer may add the peer to `engine` first, for a newcomer it trusts.
+  virtual std::optional<PeerId> authorize(Engine& engine, const crypto::PublicKey& key,
+                                          const wire::ExtensionList& extensions) = 0;
+};
+
 struct PeerConfig {
   std::string name;
   crypto::PublicKey public_key{};
@@ -151,6 +166,9 @@ class Engine {
   // Ends the peer's sessions and handshakes and wipes their keys.
   bool remove_peer(PeerId id);
   std::optional<PeerId> find_peer(const crypto::PublicKey& key) const;
+  // Replaces the default admission (configured peers only). Not owned; it
+  // must outlive the engine. nullptr restores the default.
+  void set_authorizer(Authorizer* authorizer) noexcept { authorizer_ = authorizer; }
   const PeerStats* stats(PeerId id) const;
   std::optional<Endpoint> endpoint(PeerId id) const;
   bool has_session(PeerId id) const;
@@ -208,7 +226,7 @@ class Engine {
   void expire_pending(Instant now);
   Instant settle(Instant deadline);
   std::size_t write_extensions(MutBytes out) const;
-  std::optional<Drop> check_extensions(Bytes payload) const;
+  std::optional<Drop> check_extensions(Bytes payload, wire::ExtensionList& list) const;
 
   // initiator.cpp
   void start_handshake(Peer& p, Instant now, bool retransmit);
@@ -271,6 +289,7 @@ class Engine {
   std::map<crypto::PublicKey, PeerId> peers_by_key_;
   PendingMap pending_;
   PskLookup psk_lookup_{*this};
+  Authorizer* authorizer_ = nullptr;
   // Ephemeral keys of initiations answered lately, and when (oldest first).
   std::map<crypto::PublicKey, Instant> answered_;
   std::deque<std::pair<Instant, crypto::PublicKey>> answered_order_;
