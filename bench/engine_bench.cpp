@@ -42,21 +42,17 @@
 // Output: human-readable lines, then `RESULT name=<metric> value=<number>`.
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <functional>
-#include <optional>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include <sodium.h>
 
+#include "bench_common.hpp"
 #include "gw/bytes.hpp"
 #include "gw/constants.hpp"
 #include "gw/crypto/random.hpp"
@@ -72,10 +68,18 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using gw::Bytes;
 using gw::Instant;
 using gw::MutBytes;
+using gw::bench::check;
+using gw::bench::fail;
+using gw::bench::kWarmupSeconds;
+using gw::bench::measure;
+using gw::bench::median;
+using gw::bench::paired_ratio;
+using gw::bench::parse_or_die;
+using gw::bench::print_spread;
+using gw::bench::result;
 using gw::noise::Error;
 using gw::session::Endpoint;
 using gw::session::Engine;
@@ -85,126 +89,9 @@ constexpr std::string_view kHandshakeProtocol = "Noise_XX_25519_ChaChaPoly_BLAKE
 constexpr std::uint8_t kSuite = 1;        // the engine's id of that protocol
 constexpr std::size_t kPacketLen = 1420;  // an inner packet that fits a 1500-byte MTU
 constexpr int kPacketBatch = 32;          // packets between two clock reads
-constexpr double kWarmupSeconds = 0.05;
 constexpr std::size_t kQueueSlots = 16;
 constexpr std::size_t kSlotSize = 2048;
 constexpr int kMaxPumpSteps = 64;  // a handshake takes 4 datagrams
-
-struct Options {
-  int runs = 7;
-  double seconds = 0.3;
-  bool wall = false;
-};
-
-[[noreturn]] void fail(std::string_view what) {
-  std::fprintf(stderr, "engine-bench: %.*s\n", static_cast<int>(what.size()), what.data());
-  std::exit(1);
-}
-
-void check(Error err, std::string_view what) {
-  if (err != Error::ok) {
-    std::fprintf(stderr, "engine-bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-                 gw::noise::to_string(err));
-    std::exit(1);
-  }
-}
-
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: engine-bench [--runs N] [--seconds S] [--quick] [--wall]\n"
-               "  --runs N     measurements of each figure, interleaved (default 7)\n"
-               "  --seconds S  wall time of one measurement (default 0.3)\n"
-               "  --quick      3 runs of 0.1 s (about 2 s in all); --runs/--seconds override\n"
-               "  --wall       rates per wall-clock second (default: per CPU second of\n"
-               "               this thread, which other load on the machine disturbs less)\n");
-}
-
-template <class T>
-bool parse_number(std::string_view text, T& value) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end;
-}
-
-Options parse_options(int argc, char** argv) {
-  Options opt;
-  std::optional<int> runs;
-  std::optional<double> seconds;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--wall") {
-      opt.wall = true;
-    } else if (arg == "--quick") {
-      opt.runs = 3;
-      opt.seconds = 0.1;
-    } else if (arg == "--runs" && has_value) {
-      int v = 0;
-      if (!parse_number(argv[++i], v) || v < 1) fail("--runs needs an integer >= 1");
-      runs = v;
-    } else if (arg == "--seconds" && has_value) {
-      double v = 0;
-      if (!parse_number(argv[++i], v) || !(v > 0.0 && v <= 60.0)) {
-        fail("--seconds needs a number in (0, 60]");
-      }
-      seconds = v;
-    } else if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else {
-      usage(stderr);
-      std::exit(2);
-    }
-  }
-  if (runs) opt.runs = *runs;
-  if (seconds) opt.seconds = *seconds;
-  return opt;
-}
-
-// The CPU time this thread has used: on a shared machine a rate per CPU
-// second does not depend on how much of the wall time the scheduler gave us.
-double thread_cpu_seconds() {
-  timespec ts{};
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) fail("clock_gettime");
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-bool g_wall_time = false;  // --wall: rates per wall-clock second, as noise-bench
-
-// Calls `batch` (which performs some operations and returns how many) until
-// `window` seconds of wall time have passed; returns operations per second of
-// this thread's CPU time (or of wall time, with --wall).
-template <class Batch>
-double measure(double window, Batch&& batch) {
-  const auto start = Clock::now();
-  const double cpu_start = thread_cpu_seconds();
-  const auto deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(window));
-  std::uint64_t ops = 0;
-  auto now = start;
-  do {
-    ops += static_cast<std::uint64_t>(batch());
-    now = Clock::now();
-  } while (now < deadline);
-  const double elapsed = g_wall_time ? std::chrono::duration<double>(now - start).count()
-                                     : thread_cpu_seconds() - cpu_start;
-  return static_cast<double>(ops) / elapsed;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t mid = v.size() / 2;
-  return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2.0;
-}
-
-// Median of a[i] / b[i]: each pair was measured back to back.
-double paired_ratio(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> r;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    r.push_back(a[i] / b[i]);
-  }
-  return median(std::move(r));
-}
 
 // --- Two engines and a direct link ---
 
@@ -433,12 +320,6 @@ class NoiseHandshakeBench {
   }
 
  private:
-  static gw::noise::Protocol parse_or_die(std::string_view name) {
-    gw::noise::ParseResult parsed = gw::noise::parse_protocol(name);
-    if (!parsed) fail(parsed.message);
-    return *parsed.protocol;
-  }
-
   gw::noise::Protocol protocol_;
   gw::crypto::Rng& rng_;
   gw::crypto::KeyPair initiator_static_;
@@ -547,13 +428,10 @@ class RawTransportBench {
   std::uint64_t n_ = 0;
 };
 
-void result(const char* metric, double value) {
-  std::printf("RESULT name=%s value=%.6g\n", metric, value);
-}
-
 void print_line(const char* label, double value, const char* unit, const std::vector<double>& v) {
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  std::printf("%-24s %12.1f %-5s [%.6g .. %.6g]\n", label, value, unit, *lo, *hi);
+  std::printf("%-24s %12.1f %-5s", label, value, unit);
+  print_spread(v);
+  std::printf("\n");
 }
 
 // Runs `first` then `second` on even runs, the other way round on odd ones.
@@ -571,8 +449,13 @@ void interleaved(int run, A&& first, B&& second) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv);
-  g_wall_time = opt.wall;
+  const gw::bench::Harness harness{
+      "engine-bench", "interleaved", "--wall",
+      "  --wall       rates per wall-clock second (default: per CPU second of\n"
+      "               this thread, which other load on the machine disturbs less)\n"};
+  const gw::bench::Options opt = harness.parse(argc, argv);
+  const bool wall = opt.extra;
+  const gw::bench::Timing timing = wall ? gw::bench::Timing::wall : gw::bench::Timing::thread_cpu;
   gw::crypto::ensure_sodium();
 
   EngineHandshakeBench engine_hs;
@@ -594,7 +477,7 @@ int main(int argc, char** argv) {
   std::printf(
       "engine-bench: %d runs of %.3g s per measurement, interleaved; medians [min .. max]; "
       "rates per %s second\n",
-      opt.runs, opt.seconds, opt.wall ? "wall-clock" : "thread CPU");
+      opt.runs, opt.seconds, wall ? "wall-clock" : "thread CPU");
   std::printf("suite 1: %.*s; two engines in one process, direct in-memory sink, fake clock\n",
               static_cast<int>(kHandshakeProtocol.size()), kHandshakeProtocol.data());
   std::printf(
@@ -606,10 +489,10 @@ int main(int argc, char** argv) {
       kPacketLen);
   std::fflush(stdout);
 
-  (void)measure(kWarmupSeconds, [&] { return noise_hs.run_once(); });
-  (void)measure(kWarmupSeconds, [&] { return engine_hs.run_once(); });
-  (void)measure(kWarmupSeconds, [&] { return raw_tx.run_batch(); });
-  (void)measure(kWarmupSeconds, [&] { return engine_tx.run_batch(); });
+  (void)measure(timing, kWarmupSeconds, [&] { return noise_hs.run_once(); });
+  (void)measure(timing, kWarmupSeconds, [&] { return engine_hs.run_once(); });
+  (void)measure(timing, kWarmupSeconds, [&] { return raw_tx.run_batch(); });
+  (void)measure(timing, kWarmupSeconds, [&] { return engine_tx.run_batch(); });
   intact();
 
   std::vector<double> engine_hs_rates, noise_hs_rates, engine_pps, raw_pps;
@@ -617,14 +500,21 @@ int main(int argc, char** argv) {
     interleaved(
         run,
         [&] {
-          noise_hs_rates.push_back(measure(opt.seconds, [&] { return noise_hs.run_once(); }));
+          noise_hs_rates.push_back(
+              measure(timing, opt.seconds, [&] { return noise_hs.run_once(); }));
         },
         [&] {
-          engine_hs_rates.push_back(measure(opt.seconds, [&] { return engine_hs.run_once(); }));
+          engine_hs_rates.push_back(
+              measure(timing, opt.seconds, [&] { return engine_hs.run_once(); }));
         });
     interleaved(
-        run, [&] { raw_pps.push_back(measure(opt.seconds, [&] { return raw_tx.run_batch(); })); },
-        [&] { engine_pps.push_back(measure(opt.seconds, [&] { return engine_tx.run_batch(); })); });
+        run,
+        [&] {
+          raw_pps.push_back(measure(timing, opt.seconds, [&] { return raw_tx.run_batch(); }));
+        },
+        [&] {
+          engine_pps.push_back(measure(timing, opt.seconds, [&] { return engine_tx.run_batch(); }));
+        });
   }
   engine_hs.check();
   engine_tx.check();

@@ -19,20 +19,16 @@
 // Output: human-readable lines, then `RESULT name=<metric> value=<number>`.
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include <sodium.h>
 
+#include "bench_common.hpp"
 #include "gw/bytes.hpp"
 #include "gw/constants.hpp"
 #include "gw/crypto/aead.hpp"
@@ -47,8 +43,17 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using gw::Bytes;
+using gw::bench::check;
+using gw::bench::fail;
+using gw::bench::kWarmupSeconds;
+using gw::bench::measure;
+using gw::bench::median;
+using gw::bench::paired_ratio;
+using gw::bench::parse_or_die;
+using gw::bench::print_spread;
+using gw::bench::result;
+using gw::bench::Timing;  // noise-bench: rates per second of wall time
 using gw::crypto::CipherAlg;
 using gw::noise::Error;
 
@@ -58,110 +63,6 @@ constexpr std::size_t kMsgLen = 1420;  // a transport payload that fits a 1500-b
 constexpr std::size_t kTagLen = gw::noise_spec::kTagLen;
 constexpr int kAeadBatch = 32;       // AEAD round trips between two clock reads
 constexpr int kScalarmultBatch = 4;  // crypto_scalarmult calls between two clock reads
-constexpr double kWarmupSeconds = 0.05;
-
-struct Options {
-  int runs = 7;
-  double seconds = 0.3;
-};
-
-[[noreturn]] void fail(std::string_view what) {
-  std::fprintf(stderr, "noise-bench: %.*s\n", static_cast<int>(what.size()), what.data());
-  std::exit(1);
-}
-
-void check(Error err, std::string_view what) {
-  if (err != Error::ok) {
-    std::fprintf(stderr, "noise-bench: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
-                 gw::noise::to_string(err));
-    std::exit(1);
-  }
-}
-
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: noise-bench [--runs N] [--seconds S] [--quick]\n"
-               "  --runs N     measurements of each figure, interleaved gw/raw (default 7)\n"
-               "  --seconds S  wall time of one measurement (default 0.3)\n"
-               "  --quick      3 runs of 0.1 s (about 2 s in all); --runs/--seconds override\n");
-}
-
-template <class T>
-bool parse_number(std::string_view text, T& value) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end;
-}
-
-Options parse_options(int argc, char** argv) {
-  Options opt;
-  std::optional<int> runs;
-  std::optional<double> seconds;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--quick") {
-      opt.runs = 3;
-      opt.seconds = 0.1;
-    } else if (arg == "--runs" && has_value) {
-      int v = 0;
-      if (!parse_number(argv[++i], v) || v < 1) fail("--runs needs an integer >= 1");
-      runs = v;
-    } else if (arg == "--seconds" && has_value) {
-      double v = 0;
-      if (!parse_number(argv[++i], v) || !(v > 0.0 && v <= 60.0)) {
-        fail("--seconds needs a number in (0, 60]");
-      }
-      seconds = v;
-    } else if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else {
-      usage(stderr);
-      std::exit(2);
-    }
-  }
-  if (runs) opt.runs = *runs;
-  if (seconds) opt.seconds = *seconds;
-  return opt;
-}
-
-// Calls `batch` (which performs some operations and returns how many) until
-// `window` seconds of wall time have passed; returns operations per second.
-template <class Batch>
-double measure(double window, Batch&& batch) {
-  const auto start = Clock::now();
-  const auto deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(window));
-  std::uint64_t ops = 0;
-  auto now = start;
-  do {
-    ops += static_cast<std::uint64_t>(batch());
-    now = Clock::now();
-  } while (now < deadline);
-  return static_cast<double>(ops) / std::chrono::duration<double>(now - start).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t mid = v.size() / 2;
-  return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2.0;
-}
-
-// Median of gw[i] / raw[i]: each pair was measured back to back.
-double paired_ratio(const std::vector<double>& gw_rates, const std::vector<double>& raw_rates) {
-  std::vector<double> r;
-  for (std::size_t i = 0; i < gw_rates.size() && i < raw_rates.size(); ++i) {
-    r.push_back(gw_rates[i] / raw_rates[i]);
-  }
-  return median(std::move(r));
-}
-
-gw::noise::Protocol parse_or_die(std::string_view name) {
-  gw::noise::ParseResult parsed = gw::noise::parse_protocol(name);
-  if (!parsed) fail(parsed.message);
-  return *parsed.protocol;
-}
 
 // --- Handshakes ---
 
@@ -368,29 +269,21 @@ struct TransportSeries {
   }
 
   void warm_up() {
-    (void)measure(kWarmupSeconds, [this] { return raw.run_batch(); });
-    (void)measure(kWarmupSeconds, [this] { return gw.run_batch(); });
+    (void)measure(Timing::wall, kWarmupSeconds, [this] { return raw.run_batch(); });
+    (void)measure(Timing::wall, kWarmupSeconds, [this] { return gw.run_batch(); });
   }
 
   void run(double window) {
-    raw_mbps.push_back(to_mbps(measure(window, [this] { return raw.run_batch(); })));
-    gw_mbps.push_back(to_mbps(measure(window, [this] { return gw.run_batch(); })));
+    raw_mbps.push_back(to_mbps(measure(Timing::wall, window, [this] { return raw.run_batch(); })));
+    gw_mbps.push_back(to_mbps(measure(Timing::wall, window, [this] { return gw.run_batch(); })));
   }
 };
-
-void result(const char* metric, double value) {
-  std::printf("RESULT name=%s value=%.6g\n", metric, value);
-}
-
-void print_spread(const std::vector<double>& v) {
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  std::printf(" [%.6g .. %.6g]", *lo, *hi);
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv);
+  const gw::bench::Options opt =
+      gw::bench::Harness{"noise-bench", "interleaved gw/raw"}.parse(argc, argv);
   gw::crypto::ensure_sodium();
 
   const gw::noise::Protocol hs_protocol = parse_or_die(kHandshakeProtocol);
@@ -416,18 +309,19 @@ int main(int argc, char** argv) {
   if (!aes) std::printf("aesgcm: not available on this CPU, skipped\n");
   std::fflush(stdout);
 
-  (void)measure(kWarmupSeconds, [&] { return scalarmult.run_batch(); });
-  (void)measure(kWarmupSeconds, [&] { return handshakes.run_once(); });
+  (void)measure(Timing::wall, kWarmupSeconds, [&] { return scalarmult.run_batch(); });
+  (void)measure(Timing::wall, kWarmupSeconds, [&] { return handshakes.run_once(); });
   for (auto& t : transports) {
     t->warm_up();
   }
 
   std::vector<double> scalarmult_rates, bound_rates, handshake_rates;
   for (int run = 0; run < opt.runs; ++run) {
-    const double sm = measure(opt.seconds, [&] { return scalarmult.run_batch(); });
+    const double sm = measure(Timing::wall, opt.seconds, [&] { return scalarmult.run_batch(); });
     scalarmult_rates.push_back(sm);
     bound_rates.push_back(sm / x25519_ops);
-    handshake_rates.push_back(measure(opt.seconds, [&] { return handshakes.run_once(); }));
+    handshake_rates.push_back(
+        measure(Timing::wall, opt.seconds, [&] { return handshakes.run_once(); }));
     for (auto& t : transports) {
       t->run(opt.seconds);
     }
