@@ -745,7 +745,10 @@ SaveResult save_config(const std::string& path, const InterfaceConfig& config) {
   const std::filesystem::path target(path);
   std::filesystem::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  // Built with append: `"." + string` trips a false -Wrestrict in g++ 12 at -O3.
+  std::string name(".");
+  name.append(target.filename().string()).append(".tmp-XXXXXX");
+  std::string tmp = (dir / name).string();
   const int fd = ::mkstemp(tmp.data());  // mode 0600
   if (fd < 0) {
     r.error = path + ": cannot create a temporary file in " + dir.string() + ": " +
