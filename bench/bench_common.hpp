@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -18,8 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "gw/crypto/random.hpp"
+#include "gw/crypto/x25519.hpp"
 #include "gw/noise/error.hpp"
+#include "gw/noise/handshake_state.hpp"
 #include "gw/noise/protocol.hpp"
+#include "gw/noise/transport_state.hpp"
 
 namespace gw::bench {
 
@@ -187,6 +192,40 @@ inline void result(const char* metric, double value) {
 inline void print_spread(const std::vector<double>& v) {
   const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
   std::printf(" [%.6g .. %.6g]", *lo, *hi);
+}
+
+// One complete Noise handshake between two HandshakeStates with empty
+// payloads and prologue: the figure both benchmarks compare against. The
+// transport states are left in `initiator` and `responder`.
+inline void noise_handshake(const noise::Protocol& protocol, crypto::Rng& rng,
+                            const crypto::KeyPair& initiator_static,
+                            const crypto::KeyPair& responder_static,
+                            noise::TransportState& initiator, noise::TransportState& responder) {
+  using noise::HandshakeState;
+  using noise::Role;
+  HandshakeState init(protocol, Role::initiator, rng);
+  HandshakeState resp(protocol, Role::responder, rng);
+  check(init.set_local_static(initiator_static), "initiator set_local_static");
+  check(resp.set_local_static(responder_static), "responder set_local_static");
+  check(init.start(), "initiator start");
+  check(resp.start(), "responder start");
+  std::array<std::uint8_t, 256> message{};
+  std::array<std::uint8_t, 16> payload{};
+  for (;;) {
+    const auto action = init.action();
+    if (action != HandshakeState::Action::write_message &&
+        action != HandshakeState::Action::read_message) {
+      break;
+    }
+    const bool init_writes = action == HandshakeState::Action::write_message;
+    HandshakeState& writer = init_writes ? init : resp;
+    HandshakeState& reader = init_writes ? resp : init;
+    std::size_t len = 0, payload_len = 0;
+    check(writer.write_message({}, message, len), "write_message");
+    check(reader.read_message({message.data(), len}, payload, payload_len), "read_message");
+  }
+  check(init.split(initiator), "initiator split");
+  check(resp.split(responder), "responder split");
 }
 
 }  // namespace gw::bench

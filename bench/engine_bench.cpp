@@ -290,32 +290,8 @@ class NoiseHandshakeBench {
         responder_static_(gw::crypto::KeyPair::generate(rng_)) {}
 
   [[gnu::noinline]] int run_once() {
-    using gw::noise::HandshakeState;
-    using gw::noise::Role;
-    HandshakeState init(protocol_, Role::initiator, rng_);
-    HandshakeState resp(protocol_, Role::responder, rng_);
-    check(init.set_local_static(initiator_static_), "initiator set_local_static");
-    check(resp.set_local_static(responder_static_), "responder set_local_static");
-    check(init.start(), "initiator start");
-    check(resp.start(), "responder start");
-    std::array<std::uint8_t, 256> message{};
-    std::array<std::uint8_t, 16> payload{};
-    for (;;) {
-      const auto action = init.action();
-      if (action != HandshakeState::Action::write_message &&
-          action != HandshakeState::Action::read_message) {
-        break;
-      }
-      const bool init_writes = action == HandshakeState::Action::write_message;
-      HandshakeState& writer = init_writes ? init : resp;
-      HandshakeState& reader = init_writes ? resp : init;
-      std::size_t len = 0, payload_len = 0;
-      check(writer.write_message({}, message, len), "write_message");
-      check(reader.read_message({message.data(), len}, payload, payload_len), "read_message");
-    }
     gw::noise::TransportState a, b;
-    check(init.split(a), "initiator split");
-    check(resp.split(b), "responder split");
+    gw::bench::noise_handshake(protocol_, rng_, initiator_static_, responder_static_, a, b);
     return 1;
   }
 

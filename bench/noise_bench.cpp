@@ -77,31 +77,8 @@ class HandshakeBench {
   // One complete handshake, both sides; the transport states are left in
   // `initiator` and `responder`.
   void run(gw::noise::TransportState& initiator, gw::noise::TransportState& responder) {
-    using gw::noise::HandshakeState;
-    using gw::noise::Role;
-    HandshakeState init(protocol_, Role::initiator, rng_);
-    HandshakeState resp(protocol_, Role::responder, rng_);
-    check(init.set_local_static(initiator_static_), "initiator set_local_static");
-    check(resp.set_local_static(responder_static_), "responder set_local_static");
-    check(init.start(), "initiator start");
-    check(resp.start(), "responder start");
-    std::array<std::uint8_t, 256> message{};
-    std::array<std::uint8_t, 16> payload{};
-    for (;;) {
-      const auto action = init.action();
-      if (action != HandshakeState::Action::write_message &&
-          action != HandshakeState::Action::read_message) {
-        break;
-      }
-      const bool init_writes = action == HandshakeState::Action::write_message;
-      HandshakeState& writer = init_writes ? init : resp;
-      HandshakeState& reader = init_writes ? resp : init;
-      std::size_t len = 0, payload_len = 0;
-      check(writer.write_message({}, message, len), "write_message");
-      check(reader.read_message({message.data(), len}, payload, payload_len), "read_message");
-    }
-    check(init.split(initiator), "initiator split");
-    check(resp.split(responder), "responder split");
+    gw::bench::noise_handshake(protocol_, rng_, initiator_static_, responder_static_, initiator,
+                               responder);
   }
 
   int run_once() {
