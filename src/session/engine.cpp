@@ -197,7 +197,6 @@ Instant Engine::handle_datagram(Instant now, const Endpoint& from, MutBytes data
 
 Instant Engine::initiate(Instant now, PeerId id) {
   if (Peer* p = peer_of(id)) {
-    p->gave_up = false;
     start_handshake(*p, now, false);
   }
   return next_deadline_;

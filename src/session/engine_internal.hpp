@@ -64,7 +64,6 @@ struct Engine::Peer {
   PeerTimers timers;
   PeerStats stats;
   std::deque<std::vector<std::uint8_t>> staged;  // whole buffers with head- and tailroom
-  bool gave_up = false;
   std::uint64_t received = 0;  // transport packets authenticated, to order keypairs by use
 
   // The keypair that owns `index`, if any.

@@ -147,6 +147,10 @@ void Engine::send_response(Instant now, const Endpoint& from, const wire::Initia
 
   answered_.emplace(initiator_e, now);
   answered_order_.emplace_back(now, initiator_e);
+  if (answered_order_.size() > engine_impl::kReplayCacheSize) {  // a hard cap, between polls too
+    answered_.erase(answered_order_.front().second);
+    answered_order_.pop_front();
+  }
   pending->created = now;
   pending->remote_index = m.fields.sender_index;
   pending_[index] = std::move(pending);
@@ -173,7 +177,7 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
   if (!cookies_.mac1_valid(datagram, false)) return drop(Drop::bad_mac1, from);
   PendingResponder& pending = *it->second;
   noise::HandshakeState& hs = *pending.hs;
-  psk_lookup_ = PskLookup(*this);  // forget what the last lookup saw
+  psk_lookup_.reset();
   std::size_t n = 0;
   if (hs.read_message(f.noise, payload_, n) != noise::Error::ok) {
     PeerId peer = kNoPeer;

@@ -38,9 +38,7 @@ namespace {
 using Buf = std::vector<std::uint8_t>;
 
 Protocol protocol(const std::string& name) {
-  const auto r = gw::noise::parse_protocol(name);
-  REQUIRE_MESSAGE(r.status == gw::noise::ParseResult::Status::ok, name);
-  return *r.protocol;
+  return gw::test::parsed_protocol(name);
 }
 
 std::vector<std::string> suites() {

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "gw/noise/error.hpp"
 #include "gw/noise/handshake_state.hpp"
 #include "gw/noise/protocol.hpp"
@@ -89,3 +91,14 @@ inline doctest::String toString(CipherAlg c) {
 }
 
 }  // namespace gw::crypto
+
+namespace gw::test {
+
+// The protocol called `name`, which the test expects gw to support.
+inline noise::Protocol parsed_protocol(const std::string& name) {
+  const auto r = noise::parse_protocol(name);
+  REQUIRE_MESSAGE(r.status == noise::ParseResult::Status::ok, name);
+  return *r.protocol;
+}
+
+}  // namespace gw::test

@@ -201,11 +201,11 @@ class Engine {
   class PskLookup final : public noise::PskProvider {
    public:
     explicit PskLookup(Engine& e) : engine(e) {}
-    PskLookup& operator=(const PskLookup& o) {
-      asked = o.asked;
-      peer = o.peer;
-      has_psk = o.has_psk;
-      return *this;
+    // Forgets what the last lookup saw.
+    void reset() noexcept {
+      asked.reset();
+      peer = kNoPeer;
+      has_psk = false;
     }
     bool provide_psk(const std::optional<crypto::PublicKey>& remote_static,
                      crypto::Secret<noise_spec::kPskLen>& psk) override;
