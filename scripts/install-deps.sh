@@ -9,10 +9,11 @@ packages=(
   g++ meson ninja-build pkg-config cmake
   # libraries
   libsodium-dev libboost-dev nlohmann-json3-dev doctest-dev libcli11-dev
+  libcap-ng-dev libsystemd-dev
   # fuzzing (libFuzzer ships with clang's runtime) and formatting
   clang libclang-rt-14-dev clang-format
   # demo and integration tests
-  iproute2 iputils-ping iperf3 nftables procps
+  iproute2 iputils-ping iperf3 nftables procps socat ethtool
 )
 
 missing=()

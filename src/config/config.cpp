@@ -542,9 +542,9 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
           c.fail_value(path, "a peer object", pj);
           continue;
         }
-        c.check_keys(
-            pj, path,
-            {"name", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "psk_file"});
+        c.check_keys(pj, path,
+                     {"name", "public_key", "public_key_file", "endpoint", "allowed_ips",
+                      "persistent_keepalive", "psk_file"});
         Peer peer;
         if (const json* f = c.field(pj, path, "name", "a peer name")) {
           const std::string p = path + ".name";
@@ -555,7 +555,16 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
             peer.name = std::move(*s);
           }
         }
-        if (const json* f = c.field(pj, path, "public_key", "a base64 public key")) {
+        const json* key_file = c.field(pj, path, "public_key_file", "");
+        if (key_file != nullptr) {
+          peer.public_key_file = c.string_value(*key_file, path + ".public_key_file",
+                                                "a key file path", valid_file_name);
+          if (pj.contains("public_key")) {
+            c.fail_value(path + ".public_key", "no public_key beside public_key_file",
+                         pj["public_key"]);
+          }
+        } else if (const json* f = c.field(pj, path, "public_key",
+                                           "a base64 public key, or a public_key_file")) {
           const std::string p = path + ".public_key";
           const auto key =
               f->is_string() ? parse_public_key(f->get_ref<const std::string&>()) : std::nullopt;
@@ -676,9 +685,27 @@ LoadResult load_config(const std::string& path) {
   } else {
     r.key = crypto::KeyPair::from_private(*k.key);
   }
+  // key -> (path, from a file): parse_config found duplicates among inline keys.
+  std::map<crypto::PublicKey, std::pair<std::string, bool>> keys;
   for (std::size_t i = 0; i < cfg.peers.size(); ++i) {
-    const Peer& peer = cfg.peers[i];
+    Peer& peer = cfg.peers[i];
     const std::string ppath = index_path("$.peers", i);
+    if (peer.public_key_file) {
+      PublicKeyFileResult pk = load_public_key(resolve_path(path, *peer.public_key_file));
+      if (!pk) {
+        r.errors.push_back(path + ": " + ppath +
+                           ".public_key_file: expected a usable key file, got " + pk.error);
+        r.psks.emplace_back();
+        continue;
+      }
+      peer.public_key = *pk.key;
+    }
+    const bool from_file = peer.public_key_file.has_value();
+    const auto [dup, fresh] = keys.emplace(peer.public_key, std::pair{ppath, from_file});
+    if (!fresh && (from_file || dup->second.second)) {
+      r.errors.push_back(path + ": " + ppath + (from_file ? ".public_key_file" : ".public_key") +
+                         ": expected a key no other peer has, got the key of " + dup->second.first);
+    }
     if (r.key && peer.public_key == r.key->public_key) {
       r.errors.push_back(path + ": " + ppath +
                          ".public_key: expected another host's key, got this interface's own "
@@ -724,7 +751,11 @@ std::string to_json(const InterfaceConfig& config) {
   for (const Peer& p : config.peers) {
     ojson pj;
     pj["name"] = p.name;
-    pj["public_key"] = to_base64(p.public_key);
+    if (p.public_key_file) {
+      pj["public_key_file"] = *p.public_key_file;
+    } else {
+      pj["public_key"] = to_base64(p.public_key);
+    }
     if (p.endpoint) pj["endpoint"] = p.endpoint->to_string();
     pj["allowed_ips"] = p.allowed_ips;
     pj["persistent_keepalive"] = p.persistent_keepalive;

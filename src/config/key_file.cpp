@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <array>
 #include <cerrno>
@@ -63,7 +64,7 @@ class Fd {
   int fd_;
 };
 
-KeyFileResult load_key_file(const std::string& path, const char* what) {
+KeyFileResult load_key_file(const std::string& path, const char* what, bool secret = true) {
   KeyFileResult r;
   const std::string prefix = path + ": " + what + " file: ";
   // O_NONBLOCK: a FIFO must not hang the daemon; fstat() refuses it below.
@@ -81,7 +82,7 @@ KeyFileResult load_key_file(const std::string& path, const char* what) {
     r.error = prefix + "refused: expected a regular file";
     return r;
   }
-  if ((st.st_mode & 077) != 0) {
+  if (secret && (st.st_mode & 077) != 0) {
     r.error = prefix + "refused: mode " + mode_string(st.st_mode) +
               " lets group or others at the key; expected 0600 or stricter (chmod 600 " + path +
               ")";
@@ -151,6 +152,19 @@ KeyFileResult load_private_key(const std::string& path) {
 
 KeyFileResult load_psk(const std::string& path) {
   return load_key_file(path, "pre-shared key");
+}
+
+PublicKeyFileResult load_public_key(const std::string& path) {
+  KeyFileResult k = load_key_file(path, "public key", false);
+  PublicKeyFileResult r;
+  if (!k) {
+    r.error = std::move(k.error);
+    return r;
+  }
+  crypto::PublicKey key{};
+  std::copy(k.key->data(), k.key->data() + kKeyLen, key.begin());
+  r.key = key;
+  return r;
 }
 
 }  // namespace gw::config

@@ -111,6 +111,13 @@ bool Engine::remove_peer(PeerId id) {
   return true;
 }
 
+bool Engine::set_endpoint(PeerId id, const Endpoint& endpoint) {
+  Peer* p = peer_of(id);
+  if (p == nullptr || !endpoint.valid()) return false;
+  p->endpoint = endpoint;
+  return true;
+}
+
 std::optional<PeerId> Engine::find_peer(const crypto::PublicKey& key) const {
   const auto it = peers_by_key_.find(key);
   if (it == peers_by_key_.end()) return std::nullopt;

@@ -458,6 +458,38 @@ TEST_CASE("config: load_config checks key files and our own key") {
                    "$.peers[2].public_key: expected another host's key, got this "
                    "interface's own public key"));
   }
+  SUBCASE("a public key from a file, readable by anyone, instead of inline") {
+    std::string text = full_config();
+    const std::string inline_key = "\"public_key\": \"" + pub(3) + "\"";
+    text.replace(text.find(inline_key), inline_key.size(), "\"public_key_file\": \"laptop.pub\"");
+    dir.write("laptop.pub", pub(3) + "\n", 0644);
+    const std::string file_path = dir.write("by-file.json", text);
+    const LoadResult r = load_config(file_path);
+    REQUIRE_MESSAGE(r, joined(r.errors));
+    CHECK(to_base64(r.config->peers[1].public_key) == pub(3));
+    CHECK(r.config->peers[1].public_key_file == "laptop.pub");
+    CHECK(contains(to_json(*r.config), "\"public_key_file\": \"laptop.pub\""));
+
+    dir.write("laptop.pub", pub(4) + "\n", 0644);  // the phone's key: a duplicate
+    const LoadResult dup = load_config(file_path);
+    CHECK_FALSE(dup);
+    CHECK(contains(joined(dup.errors), "$.peers[2]"));
+
+    dir.write("laptop.pub", "not a key\n", 0644);
+    const LoadResult bad = load_config(file_path);
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(contains(bad.errors[0], "$.peers[1].public_key_file: expected a usable key file, got " +
+                                      dir.file("laptop.pub") +
+                                      ": public key file: expected base64"));
+
+    std::string both = text;
+    both.replace(both.find("\"public_key_file\""), 0, inline_key + ", ");
+    const ParseResult p = parse_config(both, "both.json");
+    REQUIRE(p.errors.size() == 1);
+    CHECK(contains(p.errors[0],
+                   "both.json: $.peers[1].public_key: expected no public_key beside "
+                   "public_key_file"));
+  }
   SUBCASE("missing config file") {
     const LoadResult r = load_config(dir.file("nope.json"));
     REQUIRE(r.errors.size() == 1);

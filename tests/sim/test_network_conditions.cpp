@@ -490,3 +490,19 @@ TEST_CASE("an initiation replayed after the replay cache forgot it costs a respo
   CHECK(s.b->engine.pending_handshakes() == 0);
   check_nothing_gained(s, before);
 }
+
+TEST_CASE("set_endpoint: the initiator reaches a responder that moved (a re-resolved name)") {
+  Pair s(22);
+  s.connect();
+  const Endpoint old_b = s.b->address, new_b = address_v4(7, 51820);
+  CHECK_FALSE(s.a->engine.set_endpoint(s.a_to_b + 100, new_b));
+  CHECK_FALSE(s.a->engine.set_endpoint(s.a_to_b, Endpoint{}));
+
+  s.net.move_node(old_b, new_b);
+  REQUIRE(s.a->engine.set_endpoint(s.a_to_b, new_b));
+  CHECK(s.a->engine.endpoint(s.a_to_b) == new_b);
+  s.a->send_packet(s.a_to_b, make_packet(5));
+  s.net.run_for(std::chrono::milliseconds(100));
+  REQUIRE(s.b->delivered.size() == 2);  // the one connect() sent, then this one
+  CHECK(packet_sequence(s.b->delivered[1].packet) == 5);
+}

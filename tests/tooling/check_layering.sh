@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The pure layers (crypto, noise, wire, session, routing, identity, config and
+# The pure layers (crypto, noise, wire, session, routing, offload, identity, config and
 # the control protocol) never touch the event loop, a socket or a clock: their
 # behaviour must be testable with a fake clock and a fake network. This check
 # fails when one of their files includes or names such a thing.
@@ -7,7 +7,7 @@ set -euo pipefail
 root=${1:?usage: check_layering.sh SOURCE_ROOT}
 cd "$root"
 pure_dirs=()
-for layer in crypto noise wire session routing identity config; do
+for layer in crypto noise wire session routing offload identity config; do
   for d in "src/$layer" "include/gw/$layer"; do
     [ -d "$d" ] && pure_dirs+=("$d")
   done

@@ -13,6 +13,8 @@
 //     "peers": [                            default []
 //       { "name": "site-b",                 required; unique
 //         "public_key": "<base64>",         required; unique; not our own
+//         "public_key_file": "site-b.pub",  instead of public_key: a file holding it,
+//                                           relative to the config's folder (any mode)
 //         "endpoint": "198.51.100.7:51820", optional: "host:port", "[v6]:port"
 //         "allowed_ips": ["10.78.0.0/16"],  default []
 //         "persistent_keepalive": 25,       seconds 0..65535, 0: off; default 0
@@ -79,7 +81,8 @@ std::optional<HostPort> parse_host_port(std::string_view text);
 
 struct Peer {
   std::string name;
-  crypto::PublicKey public_key{};
+  crypto::PublicKey public_key{};  // read from public_key_file by load_config when that is set
+  std::optional<std::string> public_key_file;
   std::optional<HostPort> endpoint;
   std::vector<std::string> allowed_ips;  // each a valid prefix, as written
   std::uint16_t persistent_keepalive = 0;

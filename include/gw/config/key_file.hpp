@@ -48,4 +48,14 @@ KeyFileResult load_private_key(const std::string& path);
 // A peer's pre-shared key in `path`. The same checks, its own wording.
 KeyFileResult load_psk(const std::string& path);
 
+struct PublicKeyFileResult {
+  std::optional<crypto::PublicKey> key;
+  std::string error;  // names the file and what is wrong with it; empty on success
+
+  explicit operator bool() const noexcept { return key.has_value(); }
+};
+// A peer's public key in `path` (what `gwctl pubkey` writes). The same checks
+// but the mode: a public key may be readable by anyone.
+PublicKeyFileResult load_public_key(const std::string& path);
+
 }  // namespace gw::config

@@ -166,6 +166,9 @@ class Engine {
   // Ends the peer's sessions and handshakes and wipes their keys.
   bool remove_peer(PeerId id);
   std::optional<PeerId> find_peer(const crypto::PublicKey& key) const;
+  // Where to send the peer's next datagram (a re-resolved DNS name, say). An
+  // authenticated datagram from elsewhere moves it again (roaming).
+  bool set_endpoint(PeerId id, const Endpoint& endpoint);
   // Replaces the default admission (configured peers only). Not owned; it
   // must outlive the engine. nullptr restores the default.
   void set_authorizer(Authorizer* authorizer) noexcept { authorizer_ = authorizer; }

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// gwd: the gw tunnel daemon. One process per interface, in the foreground:
+//   gwd --config /etc/gw/gw0.json [--log-level info] [--no-offloads]
+// Exit codes: 0 after SIGTERM/SIGINT, 1 on a config or setup error, 2 on usage.
+#include <utility>  // before Asio (through daemon.hpp's users)
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+
+#include "daemon.hpp"
+#include "gw/crypto/sodium.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gwd: the gw tunnel daemon (one interface per process)", "gwd"};
+  std::string config_path;
+  std::string level = "info";
+  bool no_offloads = false;
+  app.add_option("-c,--config", config_path, "the interface's JSON config file")->required();
+  app.add_option("-l,--log-level", level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error"}));
+  app.add_flag("--no-offloads", no_offloads,
+               "plain TUN and UDP I/O: no virtio-net header, no GSO/GRO");
+  app.set_version_flag("--version", "gwd 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "gwd: " << e.what() << " (see gwd --help)\n";
+    return 2;
+  }
+  gw::crypto::ensure_sodium();
+  gw::daemon::Options options;
+  options.config_path = config_path;
+  options.level = *gw::daemon::parse_level(level);
+  options.offloads = !no_offloads;
+  return gw::daemon::run(options);
+}
