@@ -309,6 +309,7 @@ bool Interface::start() {
     session::EngineConfig ec;
     ec.static_key = *key_;
     ec.suites = cfg.suites;
+    ec.mtu = cfg.mtu;
     engine_ = std::make_unique<session::Engine>(std::move(ec), crypto::system_rng(), *this);
     key_.reset();  // the engine holds its own copy
     bool full_tunnel = false;
@@ -696,7 +697,15 @@ void Interface::write(Bytes frame) {
 void Interface::on_event(const Event& e) {
   const auto peer_it = peers_.find(e.peer);
   switch (e.kind) {
-    case Event::Kind::handshake_complete: {
+    case Event::Kind::handshake_complete:
+    case Event::Kind::session_confirmed: {
+      // An initiator has sent message 3 but knows the responder took it only
+      // when its first packet on the new keys arrives (session_confirmed).
+      if (e.kind == Event::Kind::handshake_complete && e.we_initiated) {
+        log_.debug("handshake finish sent to peer " + peer_name(e.peer) +
+                   "; waiting for its confirmation");
+        break;
+      }
       const auto ep = engine_->endpoint(e.peer);
       const char* suite = session::suite_name(e.suite);
       log_.info("handshake complete with peer " + peer_name(e.peer) + " at " +
@@ -719,9 +728,6 @@ void Interface::on_event(const Event& e) {
       log_.warn("no handshake with peer " + peer_name(e.peer) +
                 " for 90 s; giving up until there is traffic for it");
       if (peer_it != peers_.end() && peer_it->second.host) resolve_async(e.peer);
-      break;
-    case Event::Kind::session_confirmed:
-      log_.debug("session with peer " + peer_name(e.peer) + " confirmed");
       break;
     case Event::Kind::cookie_sent:
       log_.debug("under load: cookie reply to " + e.from.to_string());

@@ -66,6 +66,7 @@ void Engine::session_derived(Peer& p, Instant now, bool responder) {
   e.kind = Event::Kind::handshake_complete;
   e.peer = p.id;
   e.suite = kp->suite;
+  e.we_initiated = !responder;
   report(e);
   settle(p.timers.next());
 }

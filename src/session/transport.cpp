@@ -64,8 +64,11 @@ Instant Engine::send_packet(Instant now, PeerId id, MutBytes buffer, std::size_t
 bool Engine::encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len) {
   if (!p.endpoint) return false;
   const std::size_t room = buffer.size() - kTransportHeaderSize - noise_spec::kTagLen;
-  const std::size_t padded =
+  std::size_t padded =
       std::min((len + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple, room);
+  // Padding never takes a packet past the interface MTU: a full-size packet
+  // would no longer fit the underlay's (docs/PROTOCOL.md 4.6).
+  if (config_.mtu != 0) padded = std::max(len, std::min<std::size_t>(padded, config_.mtu));
   std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(kTransportHeaderSize + len),
             buffer.begin() + static_cast<std::ptrdiff_t>(kTransportHeaderSize + padded),
             std::uint8_t{0});

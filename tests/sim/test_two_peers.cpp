@@ -79,3 +79,28 @@ TEST_CASE("unknown extensions are ignored unless critical, in either direction")
     CHECK(refuser->count(gw::session::Drop::critical_extension) == (c.session ? 0u : 1u));
   }
 }
+
+TEST_CASE("padding stops at the interface MTU, so full-size packets fit the underlay") {
+  gw::session::EngineConfig with_mtu;
+  with_mtu.mtu = 1420;
+  Pair s(5, with_mtu);
+  s.net.record = true;
+  s.connect();
+  const std::size_t before = s.net.wire_log.size();
+  s.a->send_packet(s.a_to_b, make_packet(1, 1420));  // 1420 % 16 == 12: would pad to 1424
+  s.a->send_packet(s.a_to_b, make_packet(2, 1401));  // pads to 1408, under the MTU
+  s.b->send_packet(s.b_to_a, make_packet(3, 1420));  // b has no MTU set: pads to 1424
+  s.net.run_for(std::chrono::seconds(1));
+  std::vector<std::size_t> sizes;
+  for (std::size_t i = before; i < s.net.wire_log.size(); ++i)
+    sizes.push_back(s.net.wire_log[i].size());
+  const std::size_t overhead = 16 + 16;  // transport header and tag
+  CHECK(std::count(sizes.begin(), sizes.end(), 1420 + overhead) == 1);
+  CHECK(std::count(sizes.begin(), sizes.end(), 1408 + overhead) == 1);
+  CHECK(std::count(sizes.begin(), sizes.end(), 1424 + overhead) == 1);
+  REQUIRE(s.b->delivered.size() == 3);
+  CHECK(s.b->delivered[1].packet.size() == 1420);
+  CHECK(s.b->delivered[2].packet.size() == 1401);
+  REQUIRE(s.a->delivered.size() == 1);
+  CHECK(s.a->delivered[0].packet.size() == 1420);
+}

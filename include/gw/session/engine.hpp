@@ -79,7 +79,7 @@ struct Event {
     dropped,             // `drop` says why
     handshake_started,   // we sent an initiation
     handshake_complete,  // a session was derived (either role)
-    session_confirmed,   // the initiator's next keypair became current
+    session_confirmed,   // initiator: the responder's first packet on the new keys came
     handshake_gave_up,   // REKEY_ATTEMPT_TIME passed without success
     cookie_sent,         // under load: a cookie reply instead of DH
     retry_sent,          // the initiator's suite was not our pick
@@ -92,6 +92,9 @@ struct Event {
   std::optional<crypto::PublicKey> key;  // an unknown peer's static key, for the log
   std::uint8_t suite = 0;
   std::uint8_t version = 0;  // with unsupported_version
+  // With handshake_complete: we sent message 3. The session is ours to use,
+  // but the responder has not yet shown it accepted it (session_confirmed).
+  bool we_initiated = false;
 };
 
 // Where the engine's output goes. Calls come synchronously from inside the
@@ -140,6 +143,8 @@ struct EngineConfig {
   std::vector<std::uint8_t> suites;  // our policy and offer, preferred first; empty: default
   std::uint32_t under_load_threshold = cookie_spec::kUnderLoadThreshold;
   bool always_under_load = false;
+  // The interface MTU: padding stops there (0: pad every packet to 16 bytes).
+  std::size_t mtu = 0;
   // Extensions sent in messages 2 and 3 besides gw's own (suites, features):
   // for extensions still to come, and for tests of how peers treat them.
   struct Extension {

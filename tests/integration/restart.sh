@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Scenario e: SIGKILL and restart with the same config.
+#  1. site to site: kill -9 gwB's gwd (its TUN goes with the process), restart it; hostA reaches
+#     hostB again (v4, v6) within 40 s.
+#  2. full-tunnel client: kill -9 the client's gwd (its policy rules stay behind), restart it;
+#     it must cope with the leftovers; the client reaches the host behind the gateway again
+#     within 40 s; a final SIGTERM leaves `ip rule` / `ip -6 rule` as they were before.
+# Usage: restart.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
+set -u -o pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+gwt_init "$@"
+
+# 1. A site gateway.
+gwt_topo_site
+gwt_start_site
+HA=$GWT_NS_HA GB=$GWT_NS_GB
+gwt_assert_eventually 10 "hostA pings hostB" gwt_ping "$HA" 10.2.0.2
+gwt_kill9_gwd "$GWT_PID_B"
+gwt_assert_eventually 5 "gw-b went with the killed process" bash -c "! ip -n '$GB' link show gw-b"
+gwt_assert_never 2 "hostA cannot reach hostB while gwB is down" gwt_ping "$HA" 10.2.0.2
+n_before=$(grep -c "handshake complete with peer site-a" "$GWT_LOG_B")
+gwt_start_site_b
+gwt_assert_eventually 10 "restarted gw-b is up" ip -n "$GB" link show gw-b up
+gwt_assert_running "$GWT_PID_B"
+gwt_assert_eventually 40 "hostA reaches hostB again (v4)" gwt_ping "$HA" 10.2.0.2
+gwt_assert_eventually 10 "hostA reaches hostB again (v6)" gwt_ping "$HA" fd02::2
+[[ $(grep -c "handshake complete with peer site-a" "$GWT_LOG_B") -gt $n_before ]] ||
+    gwt_fail "the restarted gwB logged no new handshake"
+gwt_assert_running "$GWT_PID_A"
+
+# 2. The full-tunnel client.
+gwt_topo_remote
+CL=$GWT_NS_CL
+rules_before=$(gwt_rules "$CL")
+gwt_start_gateway
+gwt_start_client
+gwt_assert_eventually 15 "client pings the host 10.99.0.2" gwt_ping "$CL" 10.99.0.2
+gwt_kill9_gwd "$GWT_PID_CL"
+gwt_assert_eventually 5 "gw-laptop went with the killed process" bash -c "! ip -n '$CL' link show gw-laptop"
+gwt_log "client rules left behind by the killed gwd:"$'\n'"$(gwt_rules "$CL")"
+gwt_start_client
+gwt_assert_eventually 40 "client reaches the host again (v4)" gwt_ping "$CL" 10.99.0.2
+gwt_assert_eventually 10 "client reaches the host again (v6)" gwt_ping "$CL" fd99::2
+gwt_assert "client: internet IPv4 routes into gw-laptop again" gwt_route_dev_is "$CL" 203.0.113.77 gw-laptop
+gwt_assert "client: internet IPv6 routes into gw-laptop again" gwt_route_dev_is "$CL" 2001:db8:ff::77 gw-laptop
+gwt_stop_gwd "$GWT_PID_CL"
+rules_after=$(gwt_rules "$CL")
+[[ $rules_after == "$rules_before" ]] ||
+    gwt_fail "policy rules after kill -9, restart and SIGTERM differ from before:"$'\n'"before:"$'\n'"$rules_before"$'\n'"after:"$'\n'"$rules_after"
+gwt_log "ok: ip rule / ip -6 rule are back to the defaults"
+gwt_assert_running "$GWT_PID_GW"
+gwt_pass
