@@ -46,8 +46,8 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 if setup build-san -Dwerror=true --buildtype=debug -Db_sanitize=address,undefined \
     -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all; then
-  run_suite "sanitizers (ASan + UBSan): unit tests and Noise vectors" build-san \
-    --suite unit --suite vectors
+  run_suite "sanitizers (ASan + UBSan): unit tests, Noise vectors, platform and gwd in namespaces" build-san \
+    --suite unit --suite vectors --suite platform --suite integration
 else
   echo "=== sanitizer build: meson setup failed"; status=1; broken=$((broken + 1))
 fi
