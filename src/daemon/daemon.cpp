@@ -35,6 +35,7 @@
 #include "gw/routing/allowed_ips.hpp"
 #include "gw/session/engine.hpp"
 #include "gw/session/suites.hpp"
+#include "worker_pool.hpp"
 
 namespace gw::daemon {
 namespace {
@@ -161,6 +162,10 @@ class Interface final : public session::Sink,
   void on_tun_readable();
   void on_udp_readable();
   void route_and_send(Instant now, std::size_t slot);
+  // With worker threads: seal the prepared packets, then send them in order.
+  void finish_seals();
+  // With worker threads: open the prepared datagrams, then deliver them in order.
+  void finish_opens();
   void flush_sends();
   void arm_timer(Instant deadline);
   void log_drop(const Event& e);
@@ -209,6 +214,14 @@ class Interface final : public session::Sink,
   // UDP -> TUN: datagrams decrypted in place, TCP segments coalesced.
   std::unique_ptr<platform::RecvBatch> receives_;
   std::unique_ptr<offload::Coalescer> coalescer_;
+
+  // With --threads above 1: each batch is prepared on the event loop, sealed
+  // or opened on every thread, and finished in order on the event loop.
+  std::unique_ptr<WorkerPool> pool_;
+  std::vector<session::SealJob> seal_jobs_;  // one per packet slot at most
+  std::size_t seals_ = 0;
+  std::vector<session::OpenJob> open_jobs_;
+  std::size_t opens_ = 0;
 
   // Counters of what the engine does not count itself.
   std::uint64_t no_route_ = 0;           // TUN packets no peer's allowed IPs cover
@@ -375,6 +388,8 @@ bool Interface::start() {
                          : std::make_unique<platform::RecvBatch>(
                                64, std::max<std::size_t>(2048, mtu_ + 256));
   if (vnet_) coalescer_ = std::make_unique<offload::Coalescer>();
+  seal_jobs_.resize(kSlots);
+  open_jobs_.resize(kSlots);
 
   tun_io_.assign(tun_.fd());
   udp_io_.assign(udp_.fd());
@@ -506,6 +521,13 @@ void Interface::run() {
             (udp_.gro() ? ", UDP GRO" : "") + (table_ != 0 ? ", full tunnel" : ""));
   platform::notify_systemd("READY=1\nSTATUS=up, " + std::to_string(peers_.size()) + " peers");
 
+  // The workers start only now: privileges were dropped for this thread
+  // alone, and every later thread inherits what it kept.
+  if (options_.threads > 1) {
+    pool_ = std::make_unique<WorkerPool>(options_.threads);
+    log_.info(std::to_string(options_.threads) + " threads encrypt and decrypt");
+  }
+
   // Peers that keep their session alive start it now, as WireGuard's do.
   now_ = Clock::now();
   for (const auto& p : cfg.peers) {
@@ -517,6 +539,7 @@ void Interface::run() {
   wait_tun();
   wait_udp();
   io_.run();
+  pool_.reset();
 
   platform::notify_systemd("STOPPING=1");
   log_summary();
@@ -573,6 +596,7 @@ void Interface::on_tun_readable() {
   const std::size_t per_frame = vnet_ ? 65535 / (mtu_ - 40) + 2 : 1;
   for (std::size_t frames = 0; frames < kMaxFramesPerWakeup; ++frames) {
     if (kSlots - slots_used_ < per_frame) {
+      finish_seals();
       flush_sends();
       slots_used_ = 0;
     }
@@ -602,6 +626,7 @@ void Interface::on_tun_readable() {
     for (std::size_t i = first; i < slots_used_; ++i)
       route_and_send(now_, i);
   }
+  finish_seals();
   flush_sends();
   slots_used_ = 0;
   arm_timer(engine_->next_deadline());
@@ -614,7 +639,29 @@ void Interface::route_and_send(Instant now, std::size_t i) {
     ++no_route_;
     return;
   }
-  engine_->send_packet(now, *peer, MutBytes(slot(i), slot_stride_), slot_len_[i]);
+  const MutBytes buffer(slot(i), slot_stride_);
+  if (!pool_) {
+    engine_->send_packet(now, *peer, buffer, slot_len_[i]);
+    return;
+  }
+  // A job per slot at most, and the slots are reused only after finish_seals().
+  if (engine_->prepare_send(now, *peer, buffer, slot_len_[i], seal_jobs_[seals_])) ++seals_;
+}
+
+void Interface::finish_seals() {
+  if (seals_ == 0) return;
+  seal_all(*pool_, std::span(seal_jobs_.data(), seals_));
+  for (std::size_t i = 0; i < seals_; ++i)
+    engine_->finish_send(now_, seal_jobs_[i]);
+  seals_ = 0;
+}
+
+void Interface::finish_opens() {
+  if (opens_ == 0) return;
+  open_all(*pool_, std::span(open_jobs_.data(), opens_));
+  for (std::size_t i = 0; i < opens_; ++i)
+    engine_->finish_receive(now_, open_jobs_[i]);
+  opens_ = 0;
 }
 
 void Interface::send_datagram(const Endpoint& to, Bytes datagram) {
@@ -659,8 +706,24 @@ void Interface::on_udp_readable() {
     now_ = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const auto& d = (*receives_)[i];
-      engine_->handle_datagram(now_, d.from, d.data);
+      if (!pool_) {
+        engine_->handle_datagram(now_, d.from, d.data);
+        continue;
+      }
+      switch (engine_->prepare_receive(now_, d.from, d.data, open_jobs_[opens_])) {
+        case session::Prepared::job:
+          if (++opens_ == open_jobs_.size()) finish_opens();
+          break;
+        case session::Prepared::dropped:
+          break;
+        case session::Prepared::not_transport:
+          // A handshake message in its place: what came before it first.
+          finish_opens();
+          engine_->handle_datagram(now_, d.from, d.data);
+          break;
+      }
     }
+    finish_opens();
     if (coalescer_) coalescer_->flush(*this);
     flush_sends();
   }

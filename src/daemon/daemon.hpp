@@ -19,6 +19,9 @@ struct Options {
   std::string config_path;
   Level level = Level::info;
   bool offloads = true;  // TUN virtio-net header with TSO/USO, UDP GSO/GRO
+  // Threads for encryption and decryption, the event loop's included. 1: all
+  // on the event loop, packet by packet.
+  unsigned threads = 1;
 };
 
 // Runs the interface until SIGTERM or SIGINT. Returns the process exit code:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // gwd: the gw tunnel daemon. One process per interface, in the foreground:
-//   gwd --config /etc/gw/gw0.json [--log-level info] [--no-offloads]
+//   gwd --config /etc/gw/gw0.json [--log-level info] [--no-offloads] [--threads N]
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a config or setup error, 2 on usage.
 #include <utility>  // before Asio (through daemon.hpp's users)
 
@@ -16,11 +16,18 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string level = "info";
   bool no_offloads = false;
-  app.add_option("-c,--config", config_path, "the interface's JSON config file")->required();
+  unsigned threads = 1;
+  // --config is checked after parsing, so that an unknown argument is named first.
+  app.add_option("-c,--config", config_path, "the interface's JSON config file (required)");
   app.add_option("-l,--log-level", level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error"}));
   app.add_flag("--no-offloads", no_offloads,
                "plain TUN and UDP I/O: no virtio-net header, no GSO/GRO");
+  app.add_option("--threads", threads,
+                 "threads that encrypt and decrypt, the event loop's included (1: the event "
+                 "loop alone)")
+      ->check(CLI::Range(1u, 64u))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", "gwd 0.1.0");
   try {
     app.parse(argc, argv);
@@ -32,10 +39,15 @@ int main(int argc, char** argv) {
     std::cerr << "gwd: " << e.what() << " (see gwd --help)\n";
     return 2;
   }
+  if (config_path.empty()) {
+    std::cerr << "gwd: --config is required (see gwd --help)\n";
+    return 2;
+  }
   gw::crypto::ensure_sodium();
   gw::daemon::Options options;
   options.config_path = config_path;
   options.level = *gw::daemon::parse_level(level);
   options.offloads = !no_offloads;
+  options.threads = threads;
   return gw::daemon::run(options);
 }

@@ -79,7 +79,7 @@ int pubkey() {
 int main(int argc, char** argv) {
   gw::crypto::ensure_sodium();
   CLI::App app{"gwctl: manage gw keys, peers and interfaces", "gwctl"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // none is reported below, after unknown arguments
   app.set_help_all_flag("--help-all", "show help for every command");
   auto* genkey_cmd = app.add_subcommand("genkey", "print a new private key (base64)");
   auto* pubkey_cmd =
@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "gwctl: " << e.what() << " (see gwctl --help)\n";
+    return kUsage;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << "gwctl: a subcommand is required: genkey, pubkey or genpsk (see gwctl --help)\n";
     return kUsage;
   }
   if (genkey_cmd->parsed()) return genkey();

@@ -9,6 +9,11 @@
 // the replay window already refuses, decrypts in place, records the counter
 // only now that it is authentic, promotes an unconfirmed keypair, follows the
 // peer's address (roaming) and delivers the packet without its padding.
+//
+// Both directions come in three steps (engine.hpp: prepare, seal/open,
+// finish) so that a caller can run the AEAD of a batch on several threads:
+// the prepare and finish steps own every change to the engine, and run in
+// order on one thread; seal() and open() only read the keys.
 #include <algorithm>
 
 #include "engine_internal.hpp"
@@ -40,9 +45,19 @@ Engine::Keypair* Engine::sending_keypair(Peer& p, Instant now) {
 }
 
 Instant Engine::send_packet(Instant now, PeerId id, MutBytes buffer, std::size_t packet_len) {
+  SealJob job;
+  if (prepare_send(now, id, buffer, packet_len, job)) {
+    seal(job);
+    finish_send(now, job);
+  }
+  return next_deadline_;
+}
+
+bool Engine::prepare_send(Instant now, PeerId id, MutBytes buffer, std::size_t packet_len,
+                          SealJob& job) {
   Peer* p = peer_of(id);
   if (p == nullptr || buffer.size() < kPacketHeadroom + packet_len + kPacketTailroom) {
-    return next_deadline_;
+    return false;
   }
   Keypair* kp = sending_keypair(*p, now);
   if (kp == nullptr) {
@@ -51,18 +66,43 @@ Instant Engine::send_packet(Instant now, PeerId id, MutBytes buffer, std::size_t
         buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(kPacketHeadroom + packet_len +
                                                                      kPacketTailroom));
     if (!p->handshake) start_handshake(*p, now, false);
-    return settle(p->timers.next());
+    settle(p->timers.next());
+    return false;
   }
-  encrypt_and_send(*p, *kp, now, buffer, packet_len);
-  const bool old = kp->we_initiated && now - kp->created >= timer_spec::kRekeyAfterTime;
-  if ((old || kp->next_counter >= timer_spec::kRekeyAfterMessages) && !p->handshake) {
-    start_handshake(*p, now, false);
+  if (!p->endpoint) {
+    rekey_after_send(*p, *kp, now, kp->next_counter);
+    settle(p->timers.next());
+    return false;
+  }
+  prepare_seal(*kp, id, buffer, packet_len, job);
+  return true;
+}
+
+Instant Engine::finish_send(Instant now, const SealJob& job) {
+  Peer* p = peer_of(job.peer);
+  if (p == nullptr) return next_deadline_;
+  complete_send(*p, now, job);
+  // The keypair that sealed the job, unless an earlier finish replaced it.
+  for (const Keypair* kp : {p->current.get(), p->next.get(), p->previous.get()}) {
+    if (kp != nullptr && &kp->send == job.cipher) {
+      rekey_after_send(*p, *kp, now, job.counter + 1);
+      break;
+    }
   }
   return settle(p->timers.next());
 }
 
-bool Engine::encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len) {
-  if (!p.endpoint) return false;
+void Engine::rekey_after_send(Peer& p, const Keypair& kp, Instant now, std::uint64_t next_counter) {
+  const bool old = kp.we_initiated && now - kp.created >= timer_spec::kRekeyAfterTime;
+  if ((old || next_counter >= timer_spec::kRekeyAfterMessages) && !p.handshake) {
+    start_handshake(p, now, false);
+  }
+}
+
+// Pads the packet, takes the counter and writes the header: all of sending
+// that changes the keypair.
+void Engine::prepare_seal(Keypair& kp, PeerId peer, MutBytes buffer, std::size_t len,
+                          SealJob& job) {
   const std::size_t room = buffer.size() - kTransportHeaderSize - noise_spec::kTagLen;
   std::size_t padded =
       std::min((len + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple, room);
@@ -72,21 +112,42 @@ bool Engine::encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer
   std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(kTransportHeaderSize + len),
             buffer.begin() + static_cast<std::ptrdiff_t>(kTransportHeaderSize + padded),
             std::uint8_t{0});
-  const std::uint64_t counter = kp.next_counter++;
+  job.peer = peer;
+  job.cipher = &kp.send;
+  job.buffer = buffer;
+  job.len = len;
+  job.padded = padded;
+  job.counter = kp.next_counter++;
+  job.size = 0;
+  wire::write_transport_header(buffer, kp.remote_index, job.counter);
+}
+
+void Engine::seal(SealJob& job) noexcept {
   std::size_t n = 0;
-  const MutBytes body = buffer.subspan(kTransportHeaderSize, padded + noise_spec::kTagLen);
-  if (kp.send.encrypt_at(counter, {}, body.first(padded), body, n) != noise::Error::ok) {
-    return false;
-  }
-  wire::write_transport_header(buffer, kp.remote_index, counter);
-  sink_.send_datagram(*p.endpoint, buffer.first(kTransportHeaderSize + n));
-  if (len > 0) {
-    p.stats.tx_bytes += len;
+  const MutBytes body = job.buffer.subspan(kTransportHeaderSize, job.padded + noise_spec::kTagLen);
+  const bool ok =
+      job.cipher->encrypt_at(job.counter, {}, body.first(job.padded), body, n) == noise::Error::ok;
+  job.size = ok ? kTransportHeaderSize + n : 0;
+}
+
+bool Engine::complete_send(Peer& p, Instant now, const SealJob& job) {
+  if (job.size == 0 || !p.endpoint) return false;
+  sink_.send_datagram(*p.endpoint, job.buffer.first(job.size));
+  if (job.len > 0) {
+    p.stats.tx_bytes += job.len;
     ++p.stats.tx_packets;
     on_data_sent(p, now);
   }
   on_packet_sent(p, now);
   return true;
+}
+
+bool Engine::encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len) {
+  if (!p.endpoint) return false;
+  SealJob job;
+  prepare_seal(kp, p.id, buffer, len, job);
+  seal(job);
+  return complete_send(p, now, job);
 }
 
 void Engine::send_keepalive(Peer& p, Instant now) {
@@ -107,31 +168,92 @@ void Engine::flush_staged(Peer& p, Instant now) {
 }
 
 void Engine::on_transport(Instant now, const Endpoint& from, MutBytes datagram) {
+  OpenJob job;
+  if (prepare_receive(now, from, datagram, job) != Prepared::job) return;
+  open(job);
+  finish_receive(now, job);
+}
+
+Prepared Engine::prepare_receive(Instant now, const Endpoint& from, MutBytes datagram,
+                                 OpenJob& job) {
+  const auto type = wire::peek_type(datagram);
+  if (!type || *type != wire::MessageType::transport) return Prepared::not_transport;
   wire::Transport t;
   if (wire::parse_transport(datagram, t) != wire::ParseStatus::ok) {
-    return drop(Drop::malformed, from);
+    drop(Drop::malformed, from);
+    return Prepared::dropped;
   }
   const auto entry = indices_.find(t.receiver_index);
   Peer* p = entry && entry->kind == IndexKind::keypair ? peer_of(entry->peer) : nullptr;
   Keypair* kp = p != nullptr ? p->keypair_by_index(t.receiver_index) : nullptr;
-  if (kp == nullptr) return drop(Drop::unknown_index, from);
+  if (kp == nullptr) {
+    drop(Drop::unknown_index, from);
+    return Prepared::dropped;
+  }
   if (now - kp->created >= timer_spec::kRejectAfterTime) {
-    return drop(Drop::expired_keypair, from, p->id);
+    drop(Drop::expired_keypair, from, p->id);
+    return Prepared::dropped;
   }
-  if (!kp->replay.check(t.counter)) return drop(Drop::replay, from, p->id);
-  const MutBytes body = datagram.subspan(kTransportHeaderSize);
+  if (!kp->replay.check(t.counter)) {
+    drop(Drop::replay, from, p->id);
+    return Prepared::dropped;
+  }
+  job.from = from;
+  job.datagram = datagram;
+  job.cipher = &kp->receive;
+  job.receiver_index = t.receiver_index;
+  job.counter = t.counter;
+  job.plain_len = 0;
+  job.ok = false;
+  return Prepared::job;
+}
+
+void Engine::open(OpenJob& job) noexcept {
+  const MutBytes body = job.datagram.subspan(kTransportHeaderSize);
   std::size_t n = 0;
-  if (kp->receive.decrypt_at(t.counter, {}, body, body, n) != noise::Error::ok) {
-    return drop(Drop::decrypt_failed, from, p->id);
+  job.ok = job.cipher->decrypt_at(job.counter, {}, body, body, n) == noise::Error::ok;
+  job.plain_len = job.ok ? n : 0;
+}
+
+Instant Engine::finish_receive(Instant now, const OpenJob& job) {
+  const Endpoint& from = job.from;
+  // Everything prepare_receive checked, again: an earlier finish of the same
+  // batch may have replaced the keypair or moved its window.
+  const auto entry = indices_.find(job.receiver_index);
+  Peer* p = entry && entry->kind == IndexKind::keypair ? peer_of(entry->peer) : nullptr;
+  Keypair* kp = p != nullptr ? p->keypair_by_index(job.receiver_index) : nullptr;
+  if (kp == nullptr || &kp->receive != job.cipher) {
+    drop(Drop::unknown_index, from);
+    return next_deadline_;
   }
-  if (!kp->replay.update(t.counter)) return drop(Drop::replay, from, p->id);
+  if (now - kp->created >= timer_spec::kRejectAfterTime) {
+    drop(Drop::expired_keypair, from, p->id);
+    return next_deadline_;
+  }
+  if (!kp->replay.check(job.counter)) {
+    drop(Drop::replay, from, p->id);
+    return next_deadline_;
+  }
+  if (!job.ok) {
+    drop(Drop::decrypt_failed, from, p->id);
+    return next_deadline_;
+  }
+  if (!kp->replay.update(job.counter)) {
+    drop(Drop::replay, from, p->id);
+    return next_deadline_;
+  }
   kp->last_received = ++p->received;
   if (kp == p->next.get()) confirm_next(*p, now);
   p->endpoint = from;
   on_packet_received(*p, now);
+  const std::size_t n = job.plain_len;
   if (n > 0) {
-    const auto len = routing::packet_length(body.first(n));
-    if (!len) return drop(Drop::bad_inner_packet, from, p->id);
+    const Bytes body = job.datagram.subspan(kTransportHeaderSize, n);
+    const auto len = routing::packet_length(body);
+    if (!len) {
+      drop(Drop::bad_inner_packet, from, p->id);
+      return next_deadline_;
+    }
     p->stats.rx_bytes += *len;
     ++p->stats.rx_packets;
     on_data_received(*p, now);
@@ -140,7 +262,7 @@ void Engine::on_transport(Instant now, const Endpoint& from, MutBytes datagram) 
   if (kp->we_initiated && now - kp->created >= timer_spec::kRekeyOnReceiveAge && !p->handshake) {
     start_handshake(*p, now, false);
   }
-  settle(p->timers.next());
+  return settle(p->timers.next());
 }
 
 // The responder has our newest keys: they become current, and the keys that

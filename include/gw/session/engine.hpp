@@ -40,6 +40,10 @@
 #include "gw/wire/messages.hpp"
 #include "gw/wire/payloads.hpp"
 
+namespace gw::noise {
+class CipherState;
+}
+
 namespace gw::session {
 
 using PeerId = std::uint32_t;
@@ -159,6 +163,41 @@ struct EngineConfig {
 inline constexpr std::size_t kPacketHeadroom = wire_spec::kTransportHeaderSize;
 inline constexpr std::size_t kPacketTailroom = wire_spec::kPaddingMultiple + noise_spec::kTagLen;
 
+// The batch data path (Engine::prepare_send ... finish_receive): a caller
+// that spreads the AEAD work over threads keeps these jobs in preallocated
+// arrays. A job is filled by a prepare call, sealed or opened by the static
+// seal()/open() on any thread, and finished by a finish call, in the order
+// the prepares ran. Between the first prepare and the last finish of a batch
+// nothing but those finish calls may enter the engine (no handle_datagram,
+// send_packet, poll, peer changes); seal() and open() touch only the job, its
+// buffer and the keys it points to, which nothing changes in the meantime.
+struct SealJob {
+  PeerId peer = kNoPeer;
+  const noise::CipherState* cipher = nullptr;  // the keypair's sending key
+  MutBytes buffer;                             // as given to prepare_send
+  std::size_t len = 0;                         // the inner packet
+  std::size_t padded = 0;                      // the plaintext sealed: packet and padding
+  std::uint64_t counter = 0;
+  std::size_t size = 0;  // after seal(): the datagram's length (0: sealing failed)
+};
+
+struct OpenJob {
+  Endpoint from;
+  MutBytes datagram;
+  const noise::CipherState* cipher = nullptr;  // the keypair's receiving key
+  std::uint32_t receiver_index = 0;
+  std::uint64_t counter = 0;
+  std::size_t plain_len = 0;  // after open(): the decrypted payload
+  bool ok = false;            // after open(): authentic
+};
+
+// What prepare_receive made of a datagram.
+enum class Prepared : std::uint8_t {
+  job,            // an OpenJob to open and finish
+  dropped,        // refused (and reported) already
+  not_transport,  // a handshake message or junk: give it to handle_datagram, in its place
+};
+
 class Engine {
  public:
   Engine(EngineConfig config, crypto::Rng& rng, Sink& sink);
@@ -189,6 +228,31 @@ class Engine {
   // packet is encrypted in place. Without a session it is staged (a few) and
   // a handshake starts.
   Instant send_packet(Instant now, PeerId peer, MutBytes buffer, std::size_t packet_len);
+
+  // --- The data path in three steps, for batches spread over threads ---
+  // send_packet(now, peer, buffer, len) is prepare_send, seal and finish_send;
+  // a datagram of type transport given to handle_datagram is
+  // prepare_receive, open and finish_receive. Neither allocates.
+  //
+  // Picks the keypair, pads, takes the counter and writes the header (as
+  // send_packet does; without a session the packet is staged and a handshake
+  // starts). True when `job` is to be sealed and finished.
+  bool prepare_send(Instant now, PeerId peer, MutBytes buffer, std::size_t packet_len,
+                    SealJob& job);
+  // Encrypts the job's buffer in place. Thread-safe.
+  static void seal(SealJob& job) noexcept;
+  // Sends the datagram, counts it, runs the timer and rekey rules.
+  Instant finish_send(Instant now, const SealJob& job);
+  // Parses a transport message and checks its index, keys' age and counter;
+  // never changes the engine but for reporting drops.
+  Prepared prepare_receive(Instant now, const Endpoint& from, MutBytes datagram, OpenJob& job);
+  // Decrypts the job's datagram in place. Thread-safe.
+  static void open(OpenJob& job) noexcept;
+  // Finds the keypair again (one replaced by an earlier finish of the batch
+  // drops the packet as unknown_index), records the counter, then confirms,
+  // roams and delivers as handle_datagram does.
+  Instant finish_receive(Instant now, const OpenJob& job);
+
   // Starts a handshake with `peer` now, if none is under way.
   Instant initiate(Instant now, PeerId peer);
   // Runs every timer that is due.
@@ -268,6 +332,9 @@ class Engine {
                                         std::uint8_t suite);
   Keypair* sending_keypair(Peer& p, Instant now);
   bool encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len);
+  void prepare_seal(Keypair& kp, PeerId peer, MutBytes buffer, std::size_t len, SealJob& job);
+  bool complete_send(Peer& p, Instant now, const SealJob& job);
+  void rekey_after_send(Peer& p, const Keypair& kp, Instant now, std::uint64_t next_counter);
   void send_keepalive(Peer& p, Instant now);
   void flush_staged(Peer& p, Instant now);
   void on_transport(Instant now, const Endpoint& from, MutBytes datagram);
