@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that gw's build, tests, fuzzing and demo need.
+# Installs every Debian package that gw's build, tests, fuzzing and demo need;
+# with arguments, exactly those packages instead (bench/tunnel/install.sh).
 # Non-interactive and idempotent: packages already present are left alone, and
 # apt-get runs only when something is missing. Run as root on Debian 12.
 set -euo pipefail
@@ -15,6 +16,7 @@ packages=(
   # demo and integration tests
   iproute2 iputils-ping iperf3 nftables procps socat ethtool
 )
+[ $# -eq 0 ] || packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -833,25 +833,17 @@ void Interface::log_summary() const {
               std::to_string(s->handshakes) + " handshakes");
   }
   std::string drops;
+  const auto add = [&drops](const std::string& what, std::uint64_t count) {
+    if (count != 0) drops += (drops.empty() ? "" : ", ") + what + " " + std::to_string(count);
+  };
   for (std::size_t i = 0; i < static_cast<std::size_t>(Drop::count_); ++i) {
     const auto d = static_cast<Drop>(i);
-    if (engine_ && engine_->drops(d) != 0) {
-      drops += std::string(drops.empty() ? "" : ", ") + session::to_string(d) + " " +
-               std::to_string(engine_->drops(d));
-    }
+    if (engine_) add(session::to_string(d), engine_->drops(d));
   }
-  if (disallowed_source_ != 0)
-    drops += (drops.empty() ? "" : ", ") + std::string("source outside allowed IPs ") +
-             std::to_string(disallowed_source_);
-  if (no_route_ != 0)
-    drops += (drops.empty() ? "" : ", ") + std::string("no peer for destination ") +
-             std::to_string(no_route_);
-  if (bad_frames_ != 0)
-    drops +=
-        (drops.empty() ? "" : ", ") + std::string("bad TUN frames ") + std::to_string(bad_frames_);
-  if (tun_write_errors_ != 0)
-    drops += (drops.empty() ? "" : ", ") + std::string("TUN write errors ") +
-             std::to_string(tun_write_errors_);
+  add("source outside allowed IPs", disallowed_source_);
+  add("no peer for destination", no_route_);
+  add("bad TUN frames", bad_frames_);
+  add("TUN write errors", tun_write_errors_);
   log_.info("drops: " + (drops.empty() ? std::string("none") : drops));
 }
 
