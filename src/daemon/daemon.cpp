@@ -62,6 +62,7 @@ constexpr std::size_t kSideArena = 64 * 1024;
 constexpr std::uint32_t kSuppressRulePriority = 32764;
 constexpr std::uint32_t kTunnelRulePriority = 32765;
 // Handshake attempts without success before a DNS name is resolved again.
+constexpr std::chrono::seconds kResolveInterval{5};  // at most one resolution per peer this often
 constexpr unsigned kResolveAfterAttempts = 3;
 
 std::string key_text(const crypto::PublicKey& key) {
@@ -144,6 +145,8 @@ class Interface final : public session::Sink,
     std::optional<config::HostPort> host;  // a DNS name to resolve
     unsigned attempts = 0;                 // handshakes started since the last success
     bool resolving = false;
+    Instant last_resolve{};  // when the last asynchronous resolution started
+    bool keepalive = false;  // starts its session without waiting for traffic
   };
   struct AddedRoute {
     routing::Prefix prefix;
@@ -287,6 +290,11 @@ void Interface::resolve_blocking(PeerId id, PeerInfo& info) {
 void Interface::resolve_async(PeerId id) {
   const auto it = peers_.find(id);
   if (it == peers_.end() || !it->second.host || it->second.resolving) return;
+  const Instant now = Clock::now();
+  if (it->second.last_resolve != Instant{} && now - it->second.last_resolve < kResolveInterval) {
+    return;
+  }
+  it->second.last_resolve = now;
   it->second.resolving = true;
   resolver_.async_resolve(it->second.host->host, std::to_string(it->second.host->port),
                           [this, id](const boost::system::error_code& ec,
@@ -301,10 +309,17 @@ void Interface::resolve_async(PeerId id) {
                               return;
                             }
                             const Endpoint ep = to_endpoint(results.begin()->endpoint());
-                            if (engine_->endpoint(id) != ep) {
-                              log_.info("peer " + p->second.name + ": " + p->second.host->host +
-                                        " is now " + ep.to_string());
-                              engine_->set_endpoint(id, ep);
+                            const auto before = engine_->endpoint(id);
+                            if (before == ep) return;
+                            log_.info("peer " + p->second.name + ": " + p->second.host->host +
+                                      " is now " + ep.to_string());
+                            engine_->set_endpoint(id, ep);
+                            if (!before && p->second.keepalive) {
+                              // Resolved at last: start the session it would have had.
+                              now_ = Clock::now();
+                              engine_->initiate(now_, id);
+                              flush_sends();
+                              arm_timer(engine_->next_deadline());
                             }
                           });
 }
@@ -337,6 +352,7 @@ bool Interface::start() {
       const PeerId id = engine_->add_peer(std::move(pc));
       PeerInfo info;
       info.name = p.name;
+      info.keepalive = p.persistent_keepalive != 0;
       if (p.endpoint && !p.endpoint->address) info.host = p.endpoint;
       for (const std::string& text : p.allowed_ips) {
         const routing::Prefix prefix = routing::Prefix::parse(text)->masked();
@@ -803,6 +819,11 @@ void Interface::on_event(const Event& e) {
       break;
     case Event::Kind::dropped:
       log_drop(e);
+      // Traffic for a peer whose name did not resolve yet: try again.
+      if (e.drop == Drop::no_session && peer_it != peers_.end() && peer_it->second.host &&
+          !engine_->endpoint(e.peer)) {
+        resolve_async(e.peer);
+      }
       break;
   }
 }

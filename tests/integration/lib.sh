@@ -164,6 +164,9 @@ gwt_ns_destroy() {
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" || return 0
     for pid in $(ip netns pids "$ns" 2>/dev/null); do gwt_kill_pid "$pid"; done
     ip netns del "$ns" 2>/dev/null || echo "WARN: could not delete namespace $ns" >&2
+    # Files `ip netns exec` puts over /etc in it (a test's hosts file, say).
+    [[ $ns == gwt[0-9]*-* && -d /etc/netns/$ns ]] && rm -rf -- "/etc/netns/$ns"
+    return 0
 }
 
 gwt_cleanup() {
