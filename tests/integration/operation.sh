@@ -5,7 +5,8 @@
 #   - gwA tells systemd READY=1 once its interface is up and STOPPING=1 on the way out
 #     (NOTIFY_SOCKET, read here by socat);
 #   - a packet that decrypts under gwA's keys but has a source outside gwA's allowed IPs is
-#     dropped by gwB and counted in its exit summary.
+#     dropped by gwB and counted in its exit summary;
+#   - the logs of both runs, at debug level, hold no private key.
 # Usage: operation.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
 set -u -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -24,10 +25,11 @@ socat -u "UNIX-RECVFROM:$notify,fork" "OPEN:$notes,creat,append" &
 GWT_PIDS+=("$!")
 wait_for 5 test -S "$notify" || gwt_fail "no notification socket"
 
-export NOTIFY_SOCKET=$notify
+export NOTIFY_SOCKET=$notify GWT_LOG_LEVEL=debug
 gwt_start_site_a
 unset NOTIFY_SOCKET
 gwt_start_site_b
+unset GWT_LOG_LEVEL
 gwt_assert_eventually 10 "gw-a is up" ip -n "$GA" link show gw-a up
 gwt_assert_eventually 10 "gwd told systemd READY=1" grep -q "READY=1" "$notes"
 gwt_assert_eventually 10 "gwA pings gwB through the tunnel" gwt_ping "$GA" 10.77.0.2
@@ -55,4 +57,14 @@ gwt_assert_not "no route into gw-b left" bash -c "ip -n '$GB' route show table a
 
 gwt_stop_gwd "$GWT_PID_A"
 gwt_assert_eventually 5 "gwd told systemd STOPPING=1" grep -q "STOPPING=1" "$notes"
+
+# Whole runs at debug level, start to stop: no private key in any line (the public keys are
+# there, as they should be).
+for key in site-a site-b; do
+    for log in "$GWT_LOG_A" "$GWT_LOG_B"; do
+        gwt_assert_not "$(basename "$log") does not hold $key.key" \
+            grep -qF -- "$(head -c 43 "$GWT_SITE_DIR/$key.key")" "$log"
+    done
+done
+gwt_assert "gw-a's log names its own public key" grep -qF -- "$(cat "$GWT_SITE_DIR/site-a.pub")" "$GWT_LOG_A"
 gwt_pass
