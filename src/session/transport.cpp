@@ -183,21 +183,9 @@ Prepared Engine::prepare_receive(Instant now, const Endpoint& from, MutBytes dat
     drop(Drop::malformed, from);
     return Prepared::dropped;
   }
-  const auto entry = indices_.find(t.receiver_index);
-  Peer* p = entry && entry->kind == IndexKind::keypair ? peer_of(entry->peer) : nullptr;
-  Keypair* kp = p != nullptr ? p->keypair_by_index(t.receiver_index) : nullptr;
-  if (kp == nullptr) {
-    drop(Drop::unknown_index, from);
-    return Prepared::dropped;
-  }
-  if (now - kp->created >= timer_spec::kRejectAfterTime) {
-    drop(Drop::expired_keypair, from, p->id);
-    return Prepared::dropped;
-  }
-  if (!kp->replay.check(t.counter)) {
-    drop(Drop::replay, from, p->id);
-    return Prepared::dropped;
-  }
+  Peer* p = nullptr;
+  Keypair* kp = receiving_keypair(now, from, t.receiver_index, t.counter, nullptr, p);
+  if (kp == nullptr) return Prepared::dropped;
   job.from = from;
   job.datagram = datagram;
   job.cipher = &kp->receive;
@@ -206,6 +194,27 @@ Prepared Engine::prepare_receive(Instant now, const Endpoint& from, MutBytes dat
   job.plain_len = 0;
   job.ok = false;
   return Prepared::job;
+}
+
+Engine::Keypair* Engine::receiving_keypair(Instant now, const Endpoint& from, std::uint32_t index,
+                                           std::uint64_t counter,
+                                           const noise::CipherState* expected, Peer*& peer) {
+  const auto entry = indices_.find(index);
+  peer = entry && entry->kind == IndexKind::keypair ? peer_of(entry->peer) : nullptr;
+  Keypair* kp = peer != nullptr ? peer->keypair_by_index(index) : nullptr;
+  if (kp == nullptr || (expected != nullptr && &kp->receive != expected)) {
+    drop(Drop::unknown_index, from);
+    return nullptr;
+  }
+  if (now - kp->created >= timer_spec::kRejectAfterTime) {
+    drop(Drop::expired_keypair, from, peer->id);
+    return nullptr;
+  }
+  if (!kp->replay.check(counter)) {
+    drop(Drop::replay, from, peer->id);
+    return nullptr;
+  }
+  return kp;
 }
 
 void Engine::open(OpenJob& job) noexcept {
@@ -219,21 +228,9 @@ Instant Engine::finish_receive(Instant now, const OpenJob& job) {
   const Endpoint& from = job.from;
   // Everything prepare_receive checked, again: an earlier finish of the same
   // batch may have replaced the keypair or moved its window.
-  const auto entry = indices_.find(job.receiver_index);
-  Peer* p = entry && entry->kind == IndexKind::keypair ? peer_of(entry->peer) : nullptr;
-  Keypair* kp = p != nullptr ? p->keypair_by_index(job.receiver_index) : nullptr;
-  if (kp == nullptr || &kp->receive != job.cipher) {
-    drop(Drop::unknown_index, from);
-    return next_deadline_;
-  }
-  if (now - kp->created >= timer_spec::kRejectAfterTime) {
-    drop(Drop::expired_keypair, from, p->id);
-    return next_deadline_;
-  }
-  if (!kp->replay.check(job.counter)) {
-    drop(Drop::replay, from, p->id);
-    return next_deadline_;
-  }
+  Peer* p = nullptr;
+  Keypair* kp = receiving_keypair(now, from, job.receiver_index, job.counter, job.cipher, p);
+  if (kp == nullptr) return next_deadline_;
   if (!job.ok) {
     drop(Drop::decrypt_failed, from, p->id);
     return next_deadline_;

@@ -331,6 +331,12 @@ class Engine {
                                         std::uint32_t local, std::uint32_t remote,
                                         std::uint8_t suite);
   Keypair* sending_keypair(Peer& p, Instant now);
+  // The keypair under `index` if a transport message with `counter` may use
+  // it now (and, when `expected` is given, if it is still the keypair that
+  // cipher belongs to); else nullptr, with the drop reported.
+  Keypair* receiving_keypair(Instant now, const Endpoint& from, std::uint32_t index,
+                             std::uint64_t counter, const noise::CipherState* expected,
+                             Peer*& peer);
   bool encrypt_and_send(Peer& p, Keypair& kp, Instant now, MutBytes buffer, std::size_t len);
   void prepare_seal(Keypair& kp, PeerId peer, MutBytes buffer, std::size_t len, SealJob& job);
   bool complete_send(Peer& p, Instant now, const SealJob& job);
