@@ -58,6 +58,9 @@ constexpr std::size_t kMaxFrame = offload::kVnetHdrLen + 65535;
 // Bytes for datagrams the engine builds in its own memory (handshake
 // messages, staged packets), copied until the next send.
 constexpr std::size_t kSideArena = 64 * 1024;
+// The largest datagram the engine builds in its own memory fits, whatever the MTU.
+static_assert(kSideArena >= config::kMaxMtu + session::kPacketHeadroom + session::kPacketTailroom &&
+              kSideArena >= wire_spec::kMaxHandshakeSize);
 // Policy-routing rules of a full tunnel, just ahead of the main table (32766).
 constexpr std::uint32_t kSuppressRulePriority = 32764;
 constexpr std::uint32_t kTunnelRulePriority = 32765;
@@ -681,26 +684,20 @@ void Interface::finish_opens() {
 }
 
 void Interface::send_datagram(const Endpoint& to, Bytes datagram) {
-  Bytes data = datagram;
   const bool in_slots = datagram.data() >= slots_.data() &&
                         datagram.data() + datagram.size() <= slots_.data() + slots_.size();
+  // Room first: a send empties the batch and the side arena together.
+  if (sends_->full() || (!in_slots && side_used_ + datagram.size() > side_.size())) flush_sends();
+  Bytes data = datagram;
   if (!in_slots) {
-    // Built in the engine's memory: keep a copy until the batch goes out.
-    if (datagram.size() > side_.size()) return;
-    if (side_used_ + datagram.size() > side_.size()) flush_sends();
+    // Built in the engine's memory (a handshake message, a staged packet):
+    // kept in the side arena until the batch goes out. It never exceeds an
+    // MTU plus overhead, far below the arena's size.
     std::memcpy(side_.data() + side_used_, datagram.data(), datagram.size());
     data = Bytes(side_.data() + side_used_, datagram.size());
     side_used_ += datagram.size();
   }
-  if (!sends_->add(to, data)) {
-    flush_sends();  // keeps `data`: side_ is reset only after the send
-    if (!in_slots) {
-      std::memcpy(side_.data(), datagram.data(), datagram.size());
-      data = Bytes(side_.data(), datagram.size());
-      side_used_ = datagram.size();
-    }
-    sends_->add(to, data);
-  }
+  sends_->add(to, data);
 }
 
 void Interface::flush_sends() {
@@ -865,6 +862,10 @@ void Interface::log_summary() const {
   add("no peer for destination", no_route_);
   add("bad TUN frames", bad_frames_);
   add("TUN write errors", tun_write_errors_);
+  // The socket's own losses: refused sends, full buffers, oversized datagrams.
+  add("UDP send errors", udp_.stats().send_errors);
+  add("UDP sends dropped (buffer full)", udp_.stats().send_dropped);
+  add("UDP datagrams too long", udp_.stats().receive_truncated);
   log_.info("drops: " + (drops.empty() ? std::string("none") : drops));
 }
 
