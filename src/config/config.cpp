@@ -470,7 +470,7 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   InterfaceConfig cfg;
   c.check_keys(root, "$",
                {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
-                "group", "peers"});
+                "group", "control_group", "metrics_port", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
@@ -519,12 +519,17 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
       }
     }
   }
-  for (const char* key : {"user", "group"}) {
+  for (std::optional<std::string>* field : {&cfg.user, &cfg.group, &cfg.control_group}) {
+    const char* key = field == &cfg.user ? "user" : field == &cfg.group ? "group" : "control_group";
     if (const json* v = c.field(root, "$", key, "")) {
-      auto s =
+      *field =
           c.string_value(*v, key_path("$", key),
                          "an account name of 1 to 32 letters, digits or _ . -", valid_account_name);
-      (key[0] == 'u' ? cfg.user : cfg.group) = std::move(s);
+    }
+  }
+  if (const json* v = c.field(root, "$", "metrics_port", "")) {
+    if (auto n = c.integer_value(*v, "$.metrics_port", 0, 65535, "a TCP port (0: off)")) {
+      cfg.metrics_port = static_cast<std::uint16_t>(*n);
     }
   }
 
@@ -747,6 +752,8 @@ std::string to_json(const InterfaceConfig& config) {
   j["suites"] = std::move(suites);
   if (config.user) j["user"] = *config.user;
   if (config.group) j["group"] = *config.group;
+  if (config.control_group) j["control_group"] = *config.control_group;
+  if (config.metrics_port != 0) j["metrics_port"] = config.metrics_port;
   ojson peers = ojson::array();
   for (const Peer& p : config.peers) {
     ojson pj;
@@ -767,12 +774,15 @@ std::string to_json(const InterfaceConfig& config) {
 }
 
 SaveResult save_config(const std::string& path, const InterfaceConfig& config) {
-  SaveResult r;
   const std::string text = to_json(config);
   if (const ParseResult check = parse_config(text, path); !check) {
-    r.error = path + ": not saved: the config would not load back: " + check.errors.front();
-    return r;
+    return {path + ": not saved: the config would not load back: " + check.errors.front()};
   }
+  return write_file_atomically(path, text);
+}
+
+SaveResult write_file_atomically(const std::string& path, std::string_view text) {
+  SaveResult r;
   const std::filesystem::path target(path);
   std::filesystem::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
@@ -809,7 +819,7 @@ SaveResult save_config(const std::string& path, const InterfaceConfig& config) {
     ok = false;
   }
   if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    fail("cannot rename over the config:", errno);
+    fail("cannot rename over the target:", errno);
     ok = false;
   }
   if (!ok) {

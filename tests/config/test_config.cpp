@@ -57,6 +57,8 @@ std::string full_config() {
   "suites": ["ChaChaPoly_SHA256", "ChaChaPoly_BLAKE2b"],
   "user": "gw",
   "group": "gw",
+  "control_group": "gwadm",
+  "metrics_port": 9586,
   "peers": [
     {"name": "site-b", "public_key": ")" +
          pub(2) + R"(", "endpoint": "vpn.example.net:51820",
@@ -94,6 +96,8 @@ TEST_CASE("config: a full config loads, and to_json reads back equal") {
   CHECK(c.suites == std::vector<std::uint8_t>{3, 1});
   CHECK(c.user == "gw");
   CHECK(c.group == "gw");
+  CHECK(c.control_group == "gwadm");
+  CHECK(c.metrics_port == 9586);
   REQUIRE(c.peers.size() == 3);
   CHECK(c.peers[0].name == "site-b");
   CHECK(to_base64(c.peers[0].public_key) == pub(2));
@@ -183,6 +187,10 @@ TEST_CASE("config: every kind of error, with its file, JSON path and expectation
     std::string expected;  // a piece of the message
   };
   const Case cases[] = {
+      {"0a metrics port too big", "{" + head + R"(, "metrics_port": 65536})", "$.metrics_port",
+       "expected a TCP port (0: off) from 0 to 65535, got 65536"},
+      {"0b control group not a name", "{" + head + R"(, "control_group": "a b"})",
+       "$.control_group", "expected an account name"},
       {"1 wrong type: port as string", "{" + head + R"(, "listen_port": "51820"})", "$.listen_port",
        "expected a UDP port from 0 to 65535, got \"51820\""},
       {"2 wrong type: mtu float", "{" + head + R"(, "mtu": 1420.5})", "$.mtu", "got 1420.5"},
@@ -542,4 +550,10 @@ TEST_CASE("config: save_config replaces the file atomically, mode 0600") {
   CHECK_FALSE(nodir);
   CHECK(contains(nodir.error, "cannot create a temporary file"));
   CHECK(dir.entries().size() == 2);
+
+  // Any text (a PSK file, say), the same way: mode 0600, no temporary left.
+  REQUIRE(write_file_atomically(dir.file("x.psk"), "secret\n"));
+  CHECK(gw::test::read_file(dir.file("x.psk")) == "secret\n");
+  CHECK(gw::test::file_mode(dir.file("x.psk")) == 0600);
+  CHECK(dir.entries().size() == 3);
 }

@@ -10,6 +10,10 @@
 //     "suites": ["ChaChaPoly_BLAKE2b", "ChaChaPoly_SHA256"], preferred first;
 //                                           default: session::default_suites()
 //     "user": "gw", "group": "gw",          optional: privileges to drop to
+//     "control_group": "gwadm",             optional: may use the control socket
+//                                           besides root (docs/CONTROL.md)
+//     "metrics_port": 9586,                 optional: Prometheus text on
+//                                           127.0.0.1:PORT/metrics; 0: off (default)
 //     "peers": [                            default []
 //       { "name": "site-b",                 required; unique
 //         "public_key": "<base64>",         required; unique; not our own
@@ -57,7 +61,8 @@ inline constexpr std::uint16_t kDefaultListenPort = 51820;
 inline constexpr std::uint16_t kDefaultMtu = 1420;
 inline constexpr std::uint16_t kMinMtu = 1280;  // IPv6 minimum link MTU
 inline constexpr std::uint16_t kMaxMtu = 9000;  // jumbo frames
-inline constexpr std::size_t kMaxConfigSize = 1 << 20;
+// Room for some 10,000 peers as to_json() writes them (about 250 bytes each).
+inline constexpr std::size_t kMaxConfigSize = 16 << 20;
 inline constexpr std::size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
 
 // Numeric addresses: dotted-quad IPv4 (no leading zeros) and RFC 4291 IPv6
@@ -100,6 +105,8 @@ struct InterfaceConfig {
   std::vector<std::uint8_t> suites = session::default_suites();  // ids, preferred first
   std::optional<std::string> user;
   std::optional<std::string> group;
+  std::optional<std::string> control_group;
+  std::uint16_t metrics_port = 0;  // 0: no metrics endpoint
   std::vector<Peer> peers;
 
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;
@@ -146,5 +153,9 @@ struct SaveResult {
 // in the same folder, fsync, rename over `path`, fsync of the folder. A crash
 // leaves the old content or the new, never a mix; no temporary file survives.
 SaveResult save_config(const std::string& path, const InterfaceConfig& config);
+
+// Replaces `path` with `text` the same way (mode 0600): what save_config does
+// once the text is checked; gwd writes PSK files with it too.
+SaveResult write_file_atomically(const std::string& path, std::string_view text);
 
 }  // namespace gw::config
