@@ -118,6 +118,29 @@ bool Engine::set_endpoint(PeerId id, const Endpoint& endpoint) {
   return true;
 }
 
+bool Engine::clear_endpoint(PeerId id) {
+  Peer* p = peer_of(id);
+  if (p == nullptr) return false;
+  p->endpoint.reset();
+  return true;
+}
+
+bool Engine::set_psk(PeerId id, std::optional<crypto::Secret<noise_spec::kPskLen>> psk) {
+  Peer* p = peer_of(id);
+  if (p == nullptr) return false;
+  p->config.psk = std::move(psk);
+  return true;
+}
+
+Instant Engine::set_persistent_keepalive(Instant now, PeerId id, std::uint16_t seconds) {
+  Peer* p = peer_of(id);
+  if (p == nullptr) return next_deadline_;
+  p->config.persistent_keepalive_s = seconds;
+  p->timers.persistent_keepalive.reset();
+  arm_persistent_keepalive(*p, now);
+  return settle(p->timers.next());
+}
+
 std::optional<PeerId> Engine::find_peer(const crypto::PublicKey& key) const {
   const auto it = peers_by_key_.find(key);
   if (it == peers_by_key_.end()) return std::nullopt;

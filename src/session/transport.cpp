@@ -61,7 +61,7 @@ bool Engine::prepare_send(Instant now, PeerId id, MutBytes buffer, std::size_t p
   }
   Keypair* kp = sending_keypair(*p, now);
   if (kp == nullptr) {
-    if (p->staged.size() >= engine_impl::kMaxStagedPackets) p->staged.pop_front();
+    if (p->staged.size() >= engine_impl::kMaxStagedPackets) p->staged.erase(p->staged.begin());
     p->staged.emplace_back(
         buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(kPacketHeadroom + packet_len +
                                                                      kPacketTailroom));
@@ -162,9 +162,10 @@ void Engine::flush_staged(Peer& p, Instant now) {
     Keypair* kp = sending_keypair(p, now);
     if (kp == nullptr) return;
     std::vector<std::uint8_t> buf = std::move(p.staged.front());
-    p.staged.pop_front();
+    p.staged.erase(p.staged.begin());
     encrypt_and_send(p, *kp, now, buf, buf.size() - kPacketHeadroom - kPacketTailroom);
   }
+  std::vector<std::vector<std::uint8_t>>().swap(p.staged);  // its memory too
 }
 
 void Engine::on_transport(Instant now, const Endpoint& from, MutBytes datagram) {

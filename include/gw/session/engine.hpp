@@ -213,6 +213,13 @@ class Engine {
   // Where to send the peer's next datagram (a re-resolved DNS name, say). An
   // authenticated datagram from elsewhere moves it again (roaming).
   bool set_endpoint(PeerId id, const Endpoint& endpoint);
+  // Forgets the peer's endpoint: it waits for the peer to reach us.
+  bool clear_endpoint(PeerId id);
+  // A new pre-shared key (nullopt: none). The current sessions stay; the key
+  // takes effect at the next handshake, in either role.
+  bool set_psk(PeerId id, std::optional<crypto::Secret<noise_spec::kPskLen>> psk);
+  // A new persistent keepalive interval (0: off), counted from `now`.
+  Instant set_persistent_keepalive(Instant now, PeerId id, std::uint16_t seconds);
   // Replaces the default admission (configured peers only). Not owned; it
   // must outlive the engine. nullptr restores the default.
   void set_authorizer(Authorizer* authorizer) noexcept { authorizer_ = authorizer; }
