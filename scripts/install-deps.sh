@@ -14,7 +14,7 @@ packages=(
   # fuzzing (libFuzzer ships with clang's runtime) and formatting
   clang libclang-rt-14-dev clang-format
   # demo and integration tests
-  iproute2 iputils-ping iperf3 nftables procps socat ethtool
+  iproute2 iputils-ping iperf3 nftables procps socat ethtool jq curl python3 util-linux
 )
 [ $# -eq 0 ] || packages=("$@")
 

@@ -53,9 +53,9 @@ mode_gwd_setup() {
     done
     gwd_bench_config a gwbgwA "$OL_A" b "$OL_B" "$GWB_UL_B" >"$d/a.json" || return 1
     gwd_bench_config b gwbgwB "$OL_B" a "$OL_A" "$GWB_UL_A" >"$d/b.json" || return 1
-    gwb_spawn "$GWB_NS_A" "$GWB_TMP/daemonA.log" "$GWD_BIN" --config "$d/a.json" --log-level "$GWD_LOG_LEVEL"
+    gwb_spawn "$GWB_NS_A" "$GWB_TMP/daemonA.log" "$GWD_BIN" --config "$d/a.json" --log-level "$GWD_LOG_LEVEL" --run-dir "$d/run"
     DAEMON_A_PID=$GWB_SPAWNED_PID
-    gwb_spawn "$GWB_NS_B" "$GWB_TMP/daemonB.log" "$GWD_BIN" --config "$d/b.json" --log-level "$GWD_LOG_LEVEL"
+    gwb_spawn "$GWB_NS_B" "$GWB_TMP/daemonB.log" "$GWD_BIN" --config "$d/b.json" --log-level "$GWD_LOG_LEVEL" --run-dir "$d/run"
     DAEMON_B_PID=$GWB_SPAWNED_PID
     # gwd itself adds the address, sets the MTU and brings the TUN up.
     gwb_wait_for gwb_in_a ip -4 addr show dev gwbgwA up to "$OL_A" || { gwb_log "gwbgwA not up"; return 1; }

@@ -3,8 +3,10 @@
 
 #include "daemon.hpp"
 
+#include <grp.h>
 #include <netdb.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -16,16 +18,24 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
+#include <sodium.h>
+
+#include "control_server.hpp"
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
+#include "gw/control/reasons.hpp"
+#include "gw/control/request.hpp"
+#include "gw/control/status.hpp"
 #include "gw/crypto/random.hpp"
 #include "gw/offload/offload.hpp"
 #include "gw/platform/netlink.hpp"
@@ -35,6 +45,7 @@
 #include "gw/routing/allowed_ips.hpp"
 #include "gw/session/engine.hpp"
 #include "gw/session/suites.hpp"
+#include "metrics_server.hpp"
 #include "worker_pool.hpp"
 
 namespace gw::daemon {
@@ -81,25 +92,6 @@ std::uint32_t tunnel_table(const std::string& name) {
     h *= 16777619u;
   }
   return 0x67770000u | (h & 0xffffu);
-}
-
-bool is_handshake_refusal(Drop d) {
-  switch (d) {
-    case Drop::unknown_peer:
-    case Drop::psk_mismatch:
-    case Drop::psk_required:
-    case Drop::psk_not_configured:
-    case Drop::identity_mismatch:
-    case Drop::no_common_suite:
-    case Drop::negotiation_failed:
-    case Drop::unsupported_version:
-    case Drop::critical_extension:
-    case Drop::bad_payload:
-    case Drop::bad_retry:
-      return true;
-    default:
-      return false;
-  }
 }
 
 Endpoint to_endpoint(const asio::ip::udp::endpoint& ep) {
@@ -157,6 +149,41 @@ class Interface final : public session::Sink,
   };
 
   bool load();
+  void open_control();
+  // Registers a configured peer with the engine and the routing table (no
+  // kernel routes yet: add_routes does those once the TUN exists).
+  PeerId add_running_peer(const config::Peer& p,
+                          std::optional<crypto::Secret<config::kKeyLen>> psk);
+  void add_routes(const std::vector<routing::Prefix>& prefixes);
+  void remove_routes(const std::vector<routing::Prefix>& prefixes);
+  void remove_running_peer(PeerId id);
+  // A peer's new allowed IPs in two steps, so that a network can pass from
+  // one peer to another: release drops what the peer no longer claims,
+  // claim (which releases first) adds what it newly claims.
+  void release_allowed_ips(PeerId id, const std::vector<std::string>& allowed_ips);
+  void claim_allowed_ips(PeerId id, const std::vector<std::string>& allowed_ips);
+  void set_endpoint(PeerId id, const std::optional<config::HostPort>& endpoint);
+  // Starts a keepalive peer's session, as at start.
+  void start_session(PeerId id);
+
+  // --- The control socket (docs/CONTROL.md) ---
+  std::string handle_request(std::string_view line);
+  control::Status status() const;
+  nlohmann::json peer_list() const;
+  std::string peer_add(control::Request& req);
+  std::string peer_remove(const control::Request& req);
+  std::string peer_set(control::Request& req);
+  std::string reload();
+  // The index in config_->peers of a peer named, or keyed, `text`.
+  std::optional<std::size_t> find_config_peer(std::string_view text) const;
+  // Checks a changed config with the file's rules and saves it; nullopt on success.
+  std::optional<control::Error> commit(config::InterfaceConfig candidate);
+  // A PSK written to a fresh file in the config folder; its name, relative.
+  std::variant<std::string, control::Error> write_psk(const std::string& peer,
+                                                      const crypto::Secret<config::kKeyLen>& psk);
+  void remove_psk_file(const std::optional<std::string>& file);
+  std::optional<control::Error> full_tunnel_check(const std::vector<std::string>& allowed) const;
+
   void setup_network();
   void remove_stale_rules();
   void resolve_blocking(PeerId id, PeerInfo& info);
@@ -181,7 +208,10 @@ class Interface final : public session::Sink,
 
   Options options_;
   Log& log_;
+  // The config as the file holds it: the peers run as it says; its interface
+  // fields may be newer than those running (started_) until a restart.
   std::optional<config::InterfaceConfig> config_;
+  config::InterfaceConfig started_;  // the interface fields running (no peers)
   std::optional<crypto::KeyPair> key_;
   std::vector<std::optional<crypto::Secret<config::kKeyLen>>> psks_;
 
@@ -204,6 +234,8 @@ class Interface final : public session::Sink,
   Instant armed_ = Instant::max();
   asio::signal_set signals_{io_};
   asio::ip::udp::resolver resolver_{io_};
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsServer> metrics_;
 
   // TUN -> UDP: frames cut into slots, encrypted in place, sent in batches.
   std::size_t mtu_ = config::kDefaultMtu;
@@ -234,10 +266,40 @@ class Interface final : public session::Sink,
   std::uint64_t disallowed_source_ = 0;  // decrypted packets from outside the peer's allowed IPs
   std::uint64_t bad_frames_ = 0;         // TUN frames that did not segment
   std::uint64_t tun_write_errors_ = 0;
+  std::uint64_t cookies_sent_ = 0;
+  std::uint64_t gave_up_ = 0;  // handshakes given up after REKEY_ATTEMPT_TIME
   std::array<LogLimiter, static_cast<std::size_t>(Drop::count_)> drop_limits_{};
   LogLimiter source_limit_;
   bool torn_down_ = false;
 };
+
+// Temporary files of write_file_atomically (".NAME.tmp-XXXXXX") that a crash
+// left behind: of the config itself and of its peers' PSK files. Other files
+// in the folder (another interface's config, say) are not ours to touch.
+void remove_stale_temporaries(const std::string& config_path, const config::InterfaceConfig& cfg,
+                              Log& log) {
+  const std::filesystem::path path(config_path);
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  std::vector<std::string> prefixes{"." + path.filename().string() + ".tmp-"};
+  for (const config::Peer& p : cfg.peers)
+    prefixes.push_back("." + p.name + ".");
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto mark = name.rfind(".tmp-");
+    if (mark == std::string::npos || name.size() - mark != 11 || !entry.is_regular_file(ec)) {
+      continue;
+    }
+    const bool ours = name.starts_with(prefixes[0]) ||
+                      (std::string_view(name).substr(0, mark).ends_with(".psk") &&
+                       std::any_of(prefixes.begin() + 1, prefixes.end(),
+                                   [&](const std::string& pre) { return name.starts_with(pre); }));
+    if (ours && std::filesystem::remove(entry.path(), ec)) {
+      log.info("removed " + entry.path().string() + ", left by an interrupted save");
+    }
+  }
+}
 
 bool Interface::load() {
   config::LoadResult r = config::load_config(options_.config_path);
@@ -249,6 +311,9 @@ bool Interface::load() {
   config_ = std::move(r.config);
   key_ = std::move(r.key);
   psks_ = std::move(r.psks);
+  started_ = *config_;
+  started_.peers.clear();
+  remove_stale_temporaries(options_.config_path, *config_, log_);
   log_.set_tag(config_->name);
   mtu_ = config_->mtu;
   return true;
@@ -332,6 +397,495 @@ std::string Interface::peer_name(PeerId id) const {
   return it != peers_.end() ? it->second.name : "#" + std::to_string(id);
 }
 
+PeerId Interface::add_running_peer(const config::Peer& p,
+                                   std::optional<crypto::Secret<config::kKeyLen>> psk) {
+  session::PeerConfig pc;
+  pc.name = p.name;
+  pc.public_key = p.public_key;
+  pc.psk = std::move(psk);
+  pc.persistent_keepalive_s = p.persistent_keepalive;
+  if (p.endpoint && p.endpoint->address) pc.endpoint = p.endpoint->address;
+  const PeerId id = engine_->add_peer(std::move(pc));
+  PeerInfo info;
+  info.name = p.name;
+  info.keepalive = p.persistent_keepalive != 0;
+  if (p.endpoint && !p.endpoint->address) info.host = p.endpoint;
+  for (const std::string& text : p.allowed_ips) {
+    const routing::Prefix prefix = routing::Prefix::parse(text)->masked();
+    allowed_.insert(prefix, id);
+    info.allowed_ips.push_back(prefix);
+  }
+  peers_.emplace(id, std::move(info));
+  return id;
+}
+
+void Interface::add_routes(const std::vector<routing::Prefix>& prefixes) {
+  for (const routing::Prefix& prefix : prefixes) {
+    const std::uint32_t table = prefix.length == 0 ? table_ : platform::kMainTable;
+    try {
+      netlink_->add_route(tun_.ifindex(), prefix, table);
+      routes_added_.push_back({prefix, table});
+    } catch (const platform::NetlinkError& e) {
+      if (e.error() != EEXIST) throw;
+      // The kernel's own route for an interface address, or one an operator made.
+      log_.debug("route " + prefix.to_string() + " exists already; left as it is");
+    }
+  }
+}
+
+void Interface::remove_routes(const std::vector<routing::Prefix>& prefixes) {
+  for (const routing::Prefix& prefix : prefixes) {
+    // Only routes we added: a network belongs to one peer, so the prefix names it.
+    const auto it = std::find_if(routes_added_.begin(), routes_added_.end(),
+                                 [&](const AddedRoute& r) { return r.prefix == prefix; });
+    if (it == routes_added_.end()) continue;
+    try {
+      netlink_->remove_route(tun_.ifindex(), it->prefix, it->table);
+    } catch (const platform::NetlinkError& e) {
+      if (e.error() != ESRCH) log_.warn("route " + prefix.to_string() + ": " + e.what());
+    }
+    routes_added_.erase(it);
+  }
+}
+
+void Interface::remove_running_peer(PeerId id) {
+  const auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  remove_routes(it->second.allowed_ips);
+  allowed_.remove_value(id);
+  engine_->remove_peer(id);  // ends its sessions and wipes their keys
+  peers_.erase(it);
+}
+
+namespace {
+std::vector<routing::Prefix> parse_prefixes(const std::vector<std::string>& texts) {
+  std::vector<routing::Prefix> out;
+  for (const std::string& text : texts)
+    out.push_back(routing::Prefix::parse(text)->masked());
+  return out;
+}
+bool has(const std::vector<routing::Prefix>& list, const routing::Prefix& p) {
+  return std::find(list.begin(), list.end(), p) != list.end();
+}
+}  // namespace
+
+void Interface::release_allowed_ips(PeerId id, const std::vector<std::string>& allowed_ips) {
+  PeerInfo& info = peers_.at(id);
+  const std::vector<routing::Prefix> next = parse_prefixes(allowed_ips);
+  std::vector<routing::Prefix> gone;
+  for (const auto& prefix : info.allowed_ips) {
+    if (!has(next, prefix)) gone.push_back(prefix);
+  }
+  remove_routes(gone);
+  for (const auto& prefix : gone)
+    allowed_.remove(prefix);
+  std::erase_if(info.allowed_ips, [&](const routing::Prefix& p) { return !has(next, p); });
+}
+
+void Interface::claim_allowed_ips(PeerId id, const std::vector<std::string>& allowed_ips) {
+  release_allowed_ips(id, allowed_ips);
+  PeerInfo& info = peers_.at(id);
+  std::vector<routing::Prefix> fresh;
+  for (const auto& prefix : parse_prefixes(allowed_ips)) {
+    if (!has(info.allowed_ips, prefix)) fresh.push_back(prefix);
+  }
+  for (const auto& prefix : fresh) {
+    allowed_.insert(prefix, id);
+    info.allowed_ips.push_back(prefix);
+  }
+  add_routes(fresh);
+}
+
+void Interface::set_endpoint(PeerId id, const std::optional<config::HostPort>& endpoint) {
+  PeerInfo& info = peers_.at(id);
+  info.host.reset();
+  info.last_resolve = {};
+  if (!endpoint) {
+    engine_->clear_endpoint(id);
+  } else if (endpoint->address) {
+    engine_->set_endpoint(id, *endpoint->address);
+  } else {
+    info.host = endpoint;
+    resolve_async(id);
+  }
+}
+
+void Interface::start_session(PeerId id) {
+  const auto it = peers_.find(id);
+  if (it == peers_.end() || !it->second.keepalive || !engine_->endpoint(id)) return;
+  now_ = Clock::now();
+  engine_->initiate(now_, id);
+  flush_sends();
+  arm_timer(engine_->next_deadline());
+}
+
+// --- The control socket ---
+
+void Interface::open_control() {
+  ControlServer::Options o;
+  o.path = options_.run_dir + "/" + config_->name + ".sock";
+  if (config_->control_group) {
+    const group* g = ::getgrnam(config_->control_group->c_str());
+    if (g == nullptr) {
+      throw std::runtime_error("control_group: no group named " + *config_->control_group);
+    }
+    o.group = g->gr_gid;
+    o.group_name = *config_->control_group;
+  }
+  control_ = std::make_unique<ControlServer>(
+      io_, log_, [this](std::string_view line) { return handle_request(line); });
+  control_->open(o);
+  log_.debug("control socket " + o.path);
+}
+
+std::string Interface::handle_request(std::string_view line) {
+  auto parsed = control::parse_request(line);
+  if (auto* e = std::get_if<control::Error>(&parsed)) {
+    log_.debug("control request refused: " + e->code + ": " + e->message);
+    return control::error_reply(*e);
+  }
+  control::Request& req = std::get<control::Request>(parsed);
+  try {
+    switch (req.command) {
+      case control::Command::version:
+        return control::ok_reply({{"protocol", control::kProtocolVersion}, {"gwd", GW_VERSION}});
+      case control::Command::show:
+        return control::ok_reply(control::to_json(status()));
+      case control::Command::peer_list:
+        return control::ok_reply({{"peers", peer_list()}});
+      case control::Command::peer_add:
+        return peer_add(req);
+      case control::Command::peer_remove:
+        return peer_remove(req);
+      case control::Command::peer_set:
+        return peer_set(req);
+      case control::Command::reload:
+        return reload();
+    }
+  } catch (const std::exception& e) {
+    // A kernel refusal (a route, say) after the change was saved.
+    log_.error(std::string("control: ") + control::to_string(req.command) + ": " + e.what());
+    return control::error_reply({"failed", e.what()});
+  }
+  return control::error_reply({"unknown_command", "?"});
+}
+
+control::Status Interface::status() const {
+  control::Status s;
+  s.name = started_.name;
+  s.public_key = key_text(engine_->public_key());
+  s.listen_port = udp_.port();
+  s.mtu = started_.mtu;
+  s.addresses = started_.addresses;
+  for (const std::uint8_t id : started_.suites) {
+    const char* n = session::suite_name(id);
+    s.suites.push_back(n != nullptr ? n : std::to_string(id));
+  }
+  s.full_tunnel = table_ != 0;
+  const auto wall = std::chrono::system_clock::now();
+  const auto steady = Clock::now();
+  s.time = std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count();
+  for (const config::Peer& p : config_->peers) {
+    const auto id = engine_->find_peer(p.public_key);
+    const session::PeerStats* st = id ? engine_->stats(*id) : nullptr;
+    if (st == nullptr) continue;
+    control::PeerStatus ps;
+    ps.name = p.name;
+    ps.public_key = key_text(p.public_key);
+    if (const auto ep = engine_->endpoint(*id)) ps.endpoint = ep->to_string();
+    if (p.endpoint) ps.configured_endpoint = p.endpoint->to_string();
+    ps.allowed_ips = p.allowed_ips;
+    ps.persistent_keepalive = p.persistent_keepalive;
+    ps.psk = p.psk_file.has_value();
+    ps.session = engine_->has_session(*id);
+    if (st->last_handshake) {
+      const auto at = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                 steady - *st->last_handshake);
+      ps.latest_handshake =
+          std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+    }
+    ps.rx_bytes = st->rx_bytes;
+    ps.tx_bytes = st->tx_bytes;
+    ps.rx_packets = st->rx_packets;
+    ps.tx_packets = st->tx_packets;
+    ps.handshakes = st->handshakes;
+    if (ps.session) {
+      const char* n = session::suite_name(st->suite);
+      ps.suite = n != nullptr ? n : std::to_string(st->suite);
+      ++s.counters.sessions_active;
+    }
+    s.peers.push_back(std::move(ps));
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Drop::count_); ++i) {
+    const auto d = static_cast<Drop>(i);
+    (control::is_handshake_failure(d) ? s.counters.handshakes_failed
+                                      : s.counters.dropped)[control::drop_reason(d)] =
+        engine_->drops(d);
+  }
+  s.counters.handshakes_failed["timeout"] = gave_up_;
+  s.counters.dropped["disallowed_source"] = disallowed_source_;
+  s.counters.dropped["no_route"] = no_route_;
+  s.counters.dropped["bad_tun_frame"] = bad_frames_;
+  s.counters.dropped["tun_write_error"] = tun_write_errors_;
+  s.counters.cookie_replies_sent = cookies_sent_;
+  return s;
+}
+
+nlohmann::json Interface::peer_list() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const config::Peer& p : config_->peers) {
+    list.push_back({{"name", p.name},
+                    {"public_key", key_text(p.public_key)},
+                    {"endpoint", p.endpoint ? nlohmann::json(p.endpoint->to_string()) : nullptr},
+                    {"allowed_ips", p.allowed_ips},
+                    {"persistent_keepalive", p.persistent_keepalive},
+                    {"psk", p.psk_file.has_value()}});
+  }
+  return list;
+}
+
+std::optional<std::size_t> Interface::find_config_peer(std::string_view text) const {
+  const auto& peers = config_->peers;
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    if (peers[i].name == text) return i;
+  }
+  if (const auto key = config::parse_public_key(text)) {
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      if (peers[i].public_key == *key) return i;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<control::Error> Interface::commit(config::InterfaceConfig candidate) {
+  const std::string text = config::to_json(candidate);
+  const config::ParseResult check = config::parse_config(text, options_.config_path);
+  if (!check) {
+    std::string message;
+    for (const std::string& e : check.errors)
+      message += (message.empty() ? "" : "; ") + e;
+    return control::Error{"conflict", message};
+  }
+  if (const auto saved = config::write_file_atomically(options_.config_path, text); !saved) {
+    return control::Error{"save_failed", saved.error + "; nothing changed"};
+  }
+  config_ = std::move(candidate);
+  return std::nullopt;
+}
+
+std::variant<std::string, control::Error> Interface::write_psk(
+    const std::string& peer, const crypto::Secret<config::kKeyLen>& psk) {
+  // A name no file has yet: until the config naming it is saved, the old
+  // file (if any) still holds the key the old config names.
+  std::string name;
+  for (unsigned n = 0; n < 1000; ++n) {
+    name = peer + (n == 0 ? "" : "." + std::to_string(n)) + ".psk";
+    if (::access(config::resolve_path(options_.config_path, name).c_str(), F_OK) != 0) break;
+  }
+  std::string text = config::to_base64(psk.bytes()) + "\n";
+  const auto saved =
+      config::write_file_atomically(config::resolve_path(options_.config_path, name), text);
+  sodium_memzero(text.data(), text.size());
+  if (!saved) return control::Error{"save_failed", saved.error + "; nothing changed"};
+  return name;
+}
+
+void Interface::remove_psk_file(const std::optional<std::string>& file) {
+  // Only files in the config's own folder, where gwd writes them.
+  if (!file || file->find('/') != std::string::npos) return;
+  const std::string path = config::resolve_path(options_.config_path, *file);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    log_.warn("cannot remove the old pre-shared key file " + path + ": " + std::strerror(errno));
+  }
+}
+
+std::optional<control::Error> Interface::full_tunnel_check(
+    const std::vector<std::string>& allowed) const {
+  if (table_ != 0) return std::nullopt;
+  for (const std::string& text : allowed) {
+    if (routing::Prefix::parse(text)->length == 0) {
+      return control::Error{"restart_required",
+                            "allowed IP " + text +
+                                " makes a full tunnel, which needs policy routing set up at "
+                                "start: change the config file and restart gwd"};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Interface::peer_add(control::Request& req) {
+  config::Peer& p = req.new_peer;
+  if (p.public_key == engine_->public_key()) {
+    return control::error_reply(
+        {"conflict", "$.peer.public_key: that is this interface's own key"});
+  }
+  if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  config::InterfaceConfig candidate = *config_;
+  if (req.psk) {
+    auto written = write_psk(p.name, *req.psk);
+    if (auto* e = std::get_if<control::Error>(&written)) return control::error_reply(*e);
+    p.psk_file = std::get<std::string>(written);
+  }
+  candidate.peers.push_back(p);
+  if (auto e = commit(std::move(candidate))) {
+    remove_psk_file(p.psk_file);
+    return control::error_reply(*e);
+  }
+  const PeerId id = add_running_peer(p, std::move(req.psk));
+  add_routes(peers_.at(id).allowed_ips);
+  if (peers_.at(id).host) resolve_async(id);
+  start_session(id);
+  log_.info("peer " + p.name + " added (" + key_text(p.public_key) + ")");
+  return control::ok_reply({{"peer", p.name}});
+}
+
+std::string Interface::peer_remove(const control::Request& req) {
+  const auto index = find_config_peer(req.peer);
+  if (!index) {
+    return control::error_reply({"not_found", "no peer named or keyed \"" + req.peer + "\""});
+  }
+  const config::Peer old = config_->peers[*index];
+  config::InterfaceConfig candidate = *config_;
+  candidate.peers.erase(candidate.peers.begin() + static_cast<std::ptrdiff_t>(*index));
+  if (auto e = commit(std::move(candidate))) return control::error_reply(*e);
+  if (const auto id = engine_->find_peer(old.public_key)) remove_running_peer(*id);
+  remove_psk_file(old.psk_file);
+  log_.info("peer " + old.name + " removed; its keys are wiped");
+  return control::ok_reply({{"peer", old.name}});
+}
+
+std::string Interface::peer_set(control::Request& req) {
+  const auto index = find_config_peer(req.peer);
+  if (!index) {
+    return control::error_reply({"not_found", "no peer named or keyed \"" + req.peer + "\""});
+  }
+  const config::Peer old = config_->peers[*index];
+  config::Peer next = old;
+  const control::PeerChanges& c = req.changes;
+  if (c.endpoint) next.endpoint = *c.endpoint;
+  if (c.allowed_ips) {
+    if (auto e = full_tunnel_check(*c.allowed_ips)) return control::error_reply(*e);
+    next.allowed_ips = *c.allowed_ips;
+  }
+  if (c.persistent_keepalive) next.persistent_keepalive = *c.persistent_keepalive;
+  if (c.psk) {
+    next.psk_file.reset();
+    if (*c.psk) {
+      auto written = write_psk(old.name, **c.psk);
+      if (auto* e = std::get_if<control::Error>(&written)) return control::error_reply(*e);
+      next.psk_file = std::get<std::string>(written);
+    }
+  }
+  config::InterfaceConfig candidate = *config_;
+  candidate.peers[*index] = next;
+  if (auto e = commit(std::move(candidate))) {
+    if (next.psk_file != old.psk_file) remove_psk_file(next.psk_file);
+    return control::error_reply(*e);
+  }
+  const PeerId id = *engine_->find_peer(old.public_key);
+  if (c.endpoint) set_endpoint(id, next.endpoint);
+  if (c.allowed_ips) claim_allowed_ips(id, next.allowed_ips);
+  if (c.persistent_keepalive) {
+    peers_.at(id).keepalive = next.persistent_keepalive != 0;
+    arm_timer(engine_->set_persistent_keepalive(Clock::now(), id, next.persistent_keepalive));
+  }
+  if (c.psk) {
+    std::optional<crypto::Secret<config::kKeyLen>> psk;
+    if (*c.psk) psk = **c.psk;
+    engine_->set_psk(id, std::move(psk));
+    if (old.psk_file != next.psk_file) remove_psk_file(old.psk_file);
+  }
+  if (!engine_->has_session(id)) start_session(id);
+  log_.info("peer " + old.name + " changed");
+  return control::ok_reply({{"peer", old.name}});
+}
+
+std::string Interface::reload() {
+  config::LoadResult r = config::load_config(options_.config_path);
+  if (!r) {
+    std::string message;
+    for (const std::string& e : r.errors)
+      message += (message.empty() ? "" : "; ") + e;
+    return control::error_reply({"bad_config", message + "; nothing changed"});
+  }
+  const config::InterfaceConfig& next = *r.config;
+  nlohmann::json restart = nlohmann::json::array();
+  {
+    config::InterfaceConfig fields = next;
+    fields.peers.clear();
+    const auto differs = [&](const char* name, bool d) {
+      if (d) restart.push_back(name);
+    };
+    differs("name", fields.name != started_.name);
+    differs("private_key_file", fields.private_key_file != started_.private_key_file ||
+                                    r.key->public_key != engine_->public_key());
+    differs("listen_port", fields.listen_port != started_.listen_port);
+    differs("addresses", fields.addresses != started_.addresses);
+    differs("mtu", fields.mtu != started_.mtu);
+    differs("suites", fields.suites != started_.suites);
+    differs("user", fields.user != started_.user);
+    differs("group", fields.group != started_.group);
+    differs("control_group", fields.control_group != started_.control_group);
+    differs("metrics_port", fields.metrics_port != started_.metrics_port);
+  }
+  for (const config::Peer& p : next.peers) {
+    if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  }
+  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
+                 changed = nlohmann::json::array();
+  // Removals first: a network may pass from a removed peer to an added one.
+  for (const config::Peer& old : config_->peers) {
+    const bool kept = std::any_of(next.peers.begin(), next.peers.end(), [&](const config::Peer& p) {
+      return p.public_key == old.public_key;
+    });
+    if (kept) continue;
+    if (const auto id = engine_->find_peer(old.public_key)) remove_running_peer(*id);
+    removed.push_back(old.name);
+  }
+  // Networks that move between peers: released everywhere before any is claimed.
+  for (const config::Peer& p : next.peers) {
+    if (const auto id = engine_->find_peer(p.public_key)) release_allowed_ips(*id, p.allowed_ips);
+  }
+  for (std::size_t i = 0; i < next.peers.size(); ++i) {
+    const config::Peer& p = next.peers[i];
+    const auto id = engine_->find_peer(p.public_key);
+    if (!id) {
+      const PeerId nid = add_running_peer(p, std::move(r.psks[i]));
+      add_routes(peers_.at(nid).allowed_ips);
+      if (peers_.at(nid).host) resolve_async(nid);
+      start_session(nid);
+      added.push_back(p.name);
+      continue;
+    }
+    const auto old =
+        std::find_if(config_->peers.begin(), config_->peers.end(),
+                     [&](const config::Peer& o) { return o.public_key == p.public_key; });
+    engine_->set_psk(*id, std::move(r.psks[i]));  // a file's content may change under one name
+    if (*old == p) continue;
+    peers_.at(*id).name = p.name;
+    if (old->endpoint != p.endpoint) set_endpoint(*id, p.endpoint);
+    if (old->allowed_ips != p.allowed_ips) claim_allowed_ips(*id, p.allowed_ips);
+    if (old->persistent_keepalive != p.persistent_keepalive) {
+      peers_.at(*id).keepalive = p.persistent_keepalive != 0;
+      arm_timer(engine_->set_persistent_keepalive(Clock::now(), *id, p.persistent_keepalive));
+    }
+    changed.push_back(p.name);
+  }
+  config_ = std::move(r.config);
+  for (const config::Peer& p : config_->peers) {
+    if (const auto id = engine_->find_peer(p.public_key); id && !engine_->has_session(*id)) {
+      start_session(*id);
+    }
+  }
+  log_.info("reloaded " + options_.config_path + ": " + std::to_string(added.size()) + " added, " +
+            std::to_string(removed.size()) + " removed, " + std::to_string(changed.size()) +
+            " changed" + (restart.empty() ? "" : "; needs a restart: " + restart.dump()));
+  return control::ok_reply({{"added", std::move(added)},
+                            {"removed", std::move(removed)},
+                            {"changed", std::move(changed)},
+                            {"restart_required", std::move(restart)}});
+}
+
 bool Interface::start() {
   if (!load()) return false;
   const config::InterfaceConfig& cfg = *config_;
@@ -345,25 +899,10 @@ bool Interface::start() {
     key_.reset();  // the engine holds its own copy
     bool full_tunnel = false;
     for (std::size_t i = 0; i < cfg.peers.size(); ++i) {
-      const config::Peer& p = cfg.peers[i];
-      session::PeerConfig pc;
-      pc.name = p.name;
-      pc.public_key = p.public_key;
-      pc.psk = std::move(psks_[i]);
-      pc.persistent_keepalive_s = p.persistent_keepalive;
-      if (p.endpoint && p.endpoint->address) pc.endpoint = p.endpoint->address;
-      const PeerId id = engine_->add_peer(std::move(pc));
-      PeerInfo info;
-      info.name = p.name;
-      info.keepalive = p.persistent_keepalive != 0;
-      if (p.endpoint && !p.endpoint->address) info.host = p.endpoint;
-      for (const std::string& text : p.allowed_ips) {
-        const routing::Prefix prefix = routing::Prefix::parse(text)->masked();
-        allowed_.insert(prefix, id);
-        info.allowed_ips.push_back(prefix);
+      const PeerId id = add_running_peer(cfg.peers[i], std::move(psks_[i]));
+      for (const routing::Prefix& prefix : peers_.at(id).allowed_ips) {
         if (prefix.length == 0) full_tunnel = true;
       }
-      peers_.emplace(id, std::move(info));
     }
     psks_.clear();
     if (full_tunnel) table_ = tunnel_table(cfg.name);
@@ -376,6 +915,13 @@ bool Interface::start() {
     if (table_ != 0) uo.fwmark = table_;
     udp_ = platform::UdpSocket::open(uo);
 
+    open_control();
+    if (cfg.metrics_port != 0) {
+      metrics_ = std::make_unique<MetricsServer>(
+          io_, cfg.metrics_port, [this] { return control::to_prometheus(status()); });
+      metrics_->start();
+      log_.info("metrics on http://127.0.0.1:" + std::to_string(metrics_->port()) + "/metrics");
+    }
     netlink_.emplace();
     tun_ = platform::Tun::open({cfg.name, options_.offloads});
     vnet_ = tun_.offloads().vnet_hdr;
@@ -445,18 +991,10 @@ void Interface::setup_network() {
   bool default_v4 = false, default_v6 = false;
   for (const auto& [id, info] : peers_) {
     for (const routing::Prefix& prefix : info.allowed_ips) {
-      const bool is_default = prefix.length == 0;
-      if (is_default) (prefix.family == routing::Family::v4 ? default_v4 : default_v6) = true;
-      const std::uint32_t table = is_default ? table_ : platform::kMainTable;
-      try {
-        netlink_->add_route(ifindex, prefix, table);
-        routes_added_.push_back({prefix, table});
-      } catch (const platform::NetlinkError& e) {
-        if (e.error() != EEXIST) throw;
-        // The kernel's own route for an interface address, or one an operator made.
-        log_.debug("route " + prefix.to_string() + " exists already; left as it is");
-      }
+      if (prefix.length == 0)
+        (prefix.family == routing::Family::v4 ? default_v4 : default_v6) = true;
     }
+    add_routes(info.allowed_ips);
   }
   // A full tunnel, as wg-quick builds it: everything not marked by our own
   // socket goes to our table; the main table still wins with anything more
@@ -512,6 +1050,8 @@ void Interface::teardown() noexcept {
   }
   rules_added_.clear();
   routes_added_.clear();
+  if (control_) control_->close();
+  if (metrics_) metrics_->stop();
   tun_.close();  // the interface, its addresses and remaining routes go with it
   udp_.close();
   engine_.reset();  // wipes every session key
@@ -528,7 +1068,7 @@ void Interface::run() {
     io_.stop();
   });
 
-  const config::InterfaceConfig& cfg = *config_;
+  const config::InterfaceConfig& cfg = started_;
   std::string addresses;
   for (const std::string& a : cfg.addresses)
     addresses += (addresses.empty() ? "" : " ") + a;
@@ -548,12 +1088,9 @@ void Interface::run() {
   }
 
   // Peers that keep their session alive start it now, as WireGuard's do.
-  now_ = Clock::now();
-  for (const auto& p : cfg.peers) {
-    const auto id = engine_->find_peer(p.public_key);
-    if (id && p.persistent_keepalive != 0 && engine_->endpoint(*id)) engine_->initiate(now_, *id);
+  for (const auto& p : config_->peers) {
+    if (const auto id = engine_->find_peer(p.public_key)) start_session(*id);
   }
-  flush_sends();
   arm_timer(engine_->next_deadline());
   wait_tun();
   wait_udp();
@@ -801,11 +1338,13 @@ void Interface::on_event(const Event& e) {
       break;
     }
     case Event::Kind::handshake_gave_up:
+      ++gave_up_;
       log_.warn("no handshake with peer " + peer_name(e.peer) +
                 " for 90 s; giving up until there is traffic for it");
       if (peer_it != peers_.end() && peer_it->second.host) resolve_async(e.peer);
       break;
     case Event::Kind::cookie_sent:
+      ++cookies_sent_;
       log_.debug("under load: cookie reply to " + e.from.to_string());
       break;
     case Event::Kind::retry_sent:
@@ -826,11 +1365,12 @@ void Interface::on_event(const Event& e) {
 }
 
 void Interface::log_drop(const Event& e) {
-  const Level level = is_handshake_refusal(e.drop) ? Level::warn : Level::debug;
+  const Level level = control::is_handshake_failure(e.drop) ? Level::warn : Level::debug;
   if (!log_.enabled(level)) return;
   std::uint64_t held = 0;
   if (!drop_limits_[static_cast<std::size_t>(e.drop)].allow(Clock::now(), held)) return;
-  std::string line = is_handshake_refusal(e.drop) ? "refused handshake from " : "dropped from ";
+  std::string line =
+      control::is_handshake_failure(e.drop) ? "refused handshake from " : "dropped from ";
   line += e.from.to_string();
   line += ": ";
   line += session::to_string(e.drop);

@@ -22,6 +22,8 @@ struct Options {
   // Threads for encryption and decryption, the event loop's included. 1: all
   // on the event loop, packet by packet.
   unsigned threads = 1;
+  // The control socket is <run_dir>/<interface>.sock (docs/CONTROL.md).
+  std::string run_dir = "/run/gw";
 };
 
 // Runs the interface until SIGTERM or SIGINT. Returns the process exit code:

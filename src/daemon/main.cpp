@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // gwd: the gw tunnel daemon. One process per interface, in the foreground:
 //   gwd --config /etc/gw/gw0.json [--log-level info] [--no-offloads] [--threads N]
+//       [--run-dir /run/gw]
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a config or setup error, 2 on usage.
 #include <utility>  // before Asio (through daemon.hpp's users)
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   std::string level = "info";
   bool no_offloads = false;
   unsigned threads = 1;
+  std::string run_dir = "/run/gw";
   // --config is checked after parsing, so that an unknown argument is named first.
   app.add_option("-c,--config", config_path, "the interface's JSON config file (required)");
   app.add_option("-l,--log-level", level, "debug, info, warn or error")
@@ -28,7 +30,9 @@ int main(int argc, char** argv) {
                  "loop alone)")
       ->check(CLI::Range(1u, 64u))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.set_version_flag("--version", "gwd 0.1.0");
+  app.add_option("--run-dir", run_dir,
+                 "where the control socket IFACE.sock is made (default /run/gw)");
+  app.set_version_flag("--version", "gwd " GW_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -49,5 +53,6 @@ int main(int argc, char** argv) {
   options.level = *gw::daemon::parse_level(level);
   options.offloads = !no_offloads;
   options.threads = threads;
+  options.run_dir = run_dir;
   return gw::daemon::run(options);
 }

@@ -275,12 +275,24 @@ gwt_start_gwd() {
     local ns=$1 cfg=$2 log=$3
     echo "==== $(date +%T) gwd --config $cfg (namespace $ns)" >>"$log"
     # shellcheck disable=SC2086  # GWT_GWD_ARGS: extra words for gwd (debugging), split on purpose
-    ip netns exec "$ns" "$GWT_GWD" --config "$cfg" --log-level "${GWT_LOG_LEVEL:-info}" ${GWT_GWD_ARGS:-} >>"$log" 2>&1 &
+    ip netns exec "$ns" "$GWT_GWD" --config "$cfg" --log-level "${GWT_LOG_LEVEL:-info}" \
+        --run-dir "$(gwt_run_dir "$ns")" ${GWT_GWD_ARGS:-} >>"$log" 2>&1 &
     GWT_GWD_PID=$!
     GWT_PIDS+=("$GWT_GWD_PID")
     [[ " ${GWT_LOGS[*]} " == *" $log "* ]] || GWT_LOGS+=("$log")
     [[ " ${GWT_GWD_NAMESPACES[*]} " == *" $ns "* ]] || GWT_GWD_NAMESPACES+=("$ns")
     gwt_log "started gwd pid $GWT_GWD_PID in $ns with $(basename "$cfg")"
+}
+
+# gwt_run_dir NS: where gwd in NS makes its control socket. One folder per namespace, so that
+# two gwd serving the same interface name in two namespaces do not meet.
+gwt_run_dir() { echo "$GWT_TMP/run/$1"; }
+
+# gwt_ctl NS ARGS...: gwctl against the gwd of NS (any user: prefix with setpriv yourself).
+gwt_ctl() {
+    local ns=$1
+    shift
+    GW_RUN_DIR=$(gwt_run_dir "$ns") "$GWT_GWCTL" "$@"
 }
 
 # gwt_wait_exit PID TIMEOUT: wait until PID has exited; sets GWT_RC (its exit code).

@@ -7,7 +7,7 @@ set -euo pipefail
 root=${1:?usage: check_layering.sh SOURCE_ROOT}
 cd "$root"
 pure_dirs=()
-for layer in crypto noise wire session routing offload identity config; do
+for layer in crypto noise wire session routing offload identity config control; do
   for d in "src/$layer" "include/gw/$layer"; do
     [ -d "$d" ] && pure_dirs+=("$d")
   done

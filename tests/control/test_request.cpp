@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// Control socket requests (docs/CONTROL.md): what parses, and the error code
+// and message of everything that does not.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "gw/config/key_file.hpp"
+#include "gw/control/request.hpp"
+
+using namespace gw::control;
+
+namespace {
+const std::string kKey = "ML3VDGLldlX6o4E7u2lcGF0slnET0kafZlLFyOCI61o=";
+
+Request ok(const std::string& line) {
+  auto r = parse_request(line);
+  if (const auto* e = std::get_if<Error>(&r)) FAIL_CHECK(e->code << ": " << e->message);
+  REQUIRE(std::holds_alternative<Request>(r));
+  return std::move(std::get<Request>(r));
+}
+
+Error error(const std::string& line) {
+  auto r = parse_request(line);
+  REQUIRE(std::holds_alternative<Error>(r));
+  const Error e = std::get<Error>(r);
+  CHECK_FALSE(e.message.empty());
+  CHECK(e.message.find('\n') == std::string::npos);
+  return e;
+}
+}  // namespace
+
+TEST_CASE("control request: the commands without members") {
+  for (const auto& [name, command] :
+       {std::pair{"version", Command::version}, std::pair{"show", Command::show},
+        std::pair{"peer.list", Command::peer_list}, std::pair{"reload", Command::reload}}) {
+    CAPTURE(name);
+    const Request r = ok(std::string(R"({"version":1,"command":")") + name + "\"}");
+    CHECK(r.command == command);
+    CHECK(std::string(to_string(command)) == name);
+  }
+}
+
+TEST_CASE("control request: peer.add is checked with the config file's rules") {
+  const Request r =
+      ok(R"({"version":1,"command":"peer.add","peer":{"name":"laptop","public_key":")" + kKey +
+         R"(","endpoint":"vpn.example.net:51820","allowed_ips":["10.88.0.2/32"],)"
+         R"("persistent_keepalive":25,"psk":")" +
+         kKey + R"("}})");
+  CHECK(r.command == Command::peer_add);
+  CHECK(r.new_peer.name == "laptop");
+  CHECK(gw::config::to_base64(r.new_peer.public_key) == kKey);
+  REQUIRE(r.new_peer.endpoint.has_value());
+  CHECK(r.new_peer.endpoint->host == "vpn.example.net");
+  CHECK(r.new_peer.allowed_ips == std::vector<std::string>{"10.88.0.2/32"});
+  CHECK(r.new_peer.persistent_keepalive == 25);
+  CHECK_FALSE(r.new_peer.psk_file.has_value());
+  REQUIRE(r.psk.has_value());
+  CHECK(gw::config::to_base64(r.psk->bytes()) == kKey);
+
+  // A bad field names its path under $.peer.
+  Error e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x","public_key":")" + kKey +
+                  R"(","allowed_ips":["10.0.0.0/33"]}})");
+  CHECK(e.code == "bad_request");
+  CHECK(e.message.find("$.peer.allowed_ips[0]") != std::string::npos);
+  e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x"}})");
+  CHECK(e.message.find("$.peer.public_key") != std::string::npos);
+  e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x","public_key":")" + kKey +
+            R"(","colour":"red"}})");
+  CHECK(e.message.find("colour") != std::string::npos);
+  // File names never come from a client; a bad PSK is not echoed.
+  e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x","public_key":")" + kKey +
+            R"(","psk_file":"/etc/shadow"}})");
+  CHECK(e.message.find("$.peer.psk_file") != std::string::npos);
+  e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x","public_key":")" + kKey +
+            R"(","psk":"c2VjcmV0LWJ1dC10b28tc2hvcnQ="}})");
+  CHECK(e.message.find("$.peer.psk") != std::string::npos);
+  CHECK(e.message.find("c2VjcmV0") == std::string::npos);
+  CHECK(error(R"({"version":1,"command":"peer.add"})").code == "bad_request");
+  CHECK(error(R"({"version":1,"command":"peer.add","peer":[1]})").code == "bad_request");
+}
+
+TEST_CASE("control request: peer.set takes each change, null forgets") {
+  Request r =
+      ok(R"({"version":1,"command":"peer.set","peer":"laptop","set":)"
+         R"({"endpoint":"[2001:db8::1]:51820","allowed_ips":[],"persistent_keepalive":0}})");
+  CHECK(r.peer == "laptop");
+  REQUIRE(r.changes.endpoint.has_value());
+  REQUIRE(r.changes.endpoint->has_value());
+  CHECK((*r.changes.endpoint)->host == "2001:db8::1");
+  REQUIRE(r.changes.allowed_ips.has_value());
+  CHECK(r.changes.allowed_ips->empty());
+  CHECK(r.changes.persistent_keepalive == 0);
+  CHECK_FALSE(r.changes.psk.has_value());
+
+  r = ok(R"({"version":1,"command":"peer.set","peer":")" + kKey +
+         R"(","set":{"endpoint":null,"psk":null}})");
+  REQUIRE(r.changes.endpoint.has_value());
+  CHECK_FALSE(r.changes.endpoint->has_value());
+  REQUIRE(r.changes.psk.has_value());
+  CHECK_FALSE(r.changes.psk->has_value());
+
+  CHECK(error(R"({"version":1,"command":"peer.set","peer":"x","set":{}})").message ==
+        "$.set: expected at least one change");
+  CHECK(error(R"({"version":1,"command":"peer.set","set":{"endpoint":null}})")
+            .message.find("$.peer") == 0);
+  CHECK(error(R"({"version":1,"command":"peer.set","peer":"x","set":{"endpoint":"nohost"}})")
+            .message.find("$.set.endpoint") == 0);
+  CHECK(
+      error(R"({"version":1,"command":"peer.set","peer":"x","set":{"persistent_keepalive":70000}})")
+          .message.find("$.set.persistent_keepalive") == 0);
+  CHECK(error(R"({"version":1,"command":"peer.set","peer":"x","set":{"allowed_ips":["x"]}})")
+            .message.find("$.set.allowed_ips[0]") == 0);
+  CHECK(error(R"({"version":1,"command":"peer.set","peer":"x","set":{"name":"y"}})")
+            .message.find("unknown member \"name\"") != std::string::npos);
+  CHECK(error(R"({"version":1,"command":"peer.remove","peer":""})").code == "bad_request");
+  CHECK(error(R"({"version":1,"command":"peer.remove","peer":7})").code == "bad_request");
+}
+
+TEST_CASE("control request: the envelope") {
+  CHECK(error("").code == "bad_json");
+  CHECK(error("{").code == "bad_json");
+  CHECK(error("[]").code == "bad_json");
+  CHECK(error(R"("show")").code == "bad_json");
+  CHECK(error(R"({"command":"show"})").code == "unsupported_version");
+  CHECK(error(R"({"version":"1","command":"show"})").code == "unsupported_version");
+  CHECK(error(R"({"version":2,"command":"show"})").code == "unsupported_version");
+  CHECK(error(R"({"version":1})").code == "unknown_command");
+  CHECK(error(R"({"version":1,"command":"Show"})").code == "unknown_command");
+  CHECK(error(R"({"version":1,"command":"show","extra":1})").code == "bad_request");
+  CHECK(error(std::string(kMaxRequestLine, ' ')).code == "too_large");
+  CHECK(error(std::string(R"({"version":1,"command":"show"})") + "\x01").code == "bad_json");
+}
+
+TEST_CASE("control replies are one line of JSON each") {
+  const std::string e = error_reply({"not_found", "no peer named \"a\nb\""});
+  REQUIRE(e.back() == '\n');
+  CHECK(e.find('\n') == e.size() - 1);
+  const auto j = nlohmann::json::parse(e);
+  CHECK(j["ok"] == false);
+  CHECK(j["version"] == 1);
+  CHECK(j["error"] == "not_found");
+  const auto o = nlohmann::json::parse(ok_reply({{"peer", "x"}}));
+  CHECK(o["ok"] == true);
+  CHECK(o["peer"] == "x");
+  CHECK(o["version"] == 1);
+}
