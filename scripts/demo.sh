@@ -75,13 +75,6 @@ tunnel_demo() {
   ip -n "$ga" route show dev gw-a
   ip -n "$ga" -6 route show dev gw-a
 
-  # ----------------------------------------------------------------------------------------
-  # TODO(gwctl show): once gwd has its control socket, show the live state here, e.g.
-  #   ip netns exec "$ga" "$GWT_GWCTL" show gw-a
-  # (peers, endpoints, suite, last handshake, transfer counters). Not available yet.
-  # ----------------------------------------------------------------------------------------
-  echo "-- gwctl show: not available yet (comes with the control socket)"
-
   echo
   echo "-- ping hostA -> hostB through the tunnel, IPv4 and IPv6"
   wait_for 10 gwt_ping "$ha" 10.2.0.2 || gwt_fail "hostA cannot reach hostB"
@@ -102,6 +95,13 @@ tunnel_demo() {
   echo
   echo "-- 50 MiB over TCP (socat), hostA -> hostB, sha256 compared"
   gwt_transfer "$ha" "$hb" 10.2.0.2 50 120
+
+  echo
+  echo "-- gwctl show gw-a: the live state, after the transfer"
+  gwt_ctl "$ga" show gw-a || gwt_fail "gwctl show gw-a failed"
+  echo
+  echo "-- gwctl peer list gw-b"
+  gwt_ctl "$gb" peer list gw-b || gwt_fail "gwctl peer list gw-b failed"
 
   echo
   echo "-- stopping both daemons with SIGTERM (they remove gw-a/gw-b and their routes)"
