@@ -24,6 +24,8 @@ const char* drop_reason(Drop d) noexcept {
       return "decrypt_failed";
     case Drop::replay:
       return "replay";
+    case Drop::outside_window:
+      return "outside_window";
     case Drop::expired_keypair:
       return "expired_keypair";
     case Drop::bad_inner_packet:

@@ -26,7 +26,9 @@ const char* to_string(Drop d) noexcept {
     case Drop::decrypt_failed:
       return "authentication failed";
     case Drop::replay:
-      return "replayed or too old counter";
+      return "replayed counter";
+    case Drop::outside_window:
+      return "counter older than the replay window";
     case Drop::expired_keypair:
       return "session expired";
     case Drop::bad_inner_packet:

@@ -26,6 +26,11 @@ bool ReplayWindow::check(std::uint64_t counter) const {
   return (word & bit_of(counter)) == 0;
 }
 
+bool ReplayWindow::too_old(std::uint64_t counter) const {
+  if (counter >= session_spec::kRejectAfterMessages) return true;
+  return counter < next_ && next_ - 1 - counter > kWindow;
+}
+
 bool ReplayWindow::update(std::uint64_t counter) {
   if (!check(counter)) return false;
   if (counter >= next_) advance_to(counter);

@@ -212,7 +212,7 @@ Engine::Keypair* Engine::receiving_keypair(Instant now, const Endpoint& from, st
     return nullptr;
   }
   if (!kp->replay.check(counter)) {
-    drop(Drop::replay, from, peer->id);
+    drop(kp->replay.too_old(counter) ? Drop::outside_window : Drop::replay, from, peer->id);
     return nullptr;
   }
   return kp;
@@ -237,7 +237,7 @@ Instant Engine::finish_receive(Instant now, const OpenJob& job) {
     return next_deadline_;
   }
   if (!kp->replay.update(job.counter)) {
-    drop(Drop::replay, from, p->id);
+    drop(kp->replay.too_old(job.counter) ? Drop::outside_window : Drop::replay, from, p->id);
     return next_deadline_;
   }
   kp->last_received = ++p->received;

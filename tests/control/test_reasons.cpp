@@ -26,18 +26,12 @@ Drop nth(std::size_t i) {
 
 // The enumerators of gw::session::Drop as engine.hpp spells them, in order.
 constexpr std::array<const char*, kCount> kNames = {
-    "malformed",           "bad_mac1",
-    "under_load",          "rate_limited",
-    "replayed_initiation", "unknown_index",
-    "decrypt_failed",      "replay",
-    "expired_keypair",     "bad_inner_packet",
-    "unsupported_version", "no_common_suite",
-    "negotiation_failed",  "bad_retry",
-    "identity_mismatch",   "unknown_peer",
-    "psk_mismatch",        "psk_required",
-    "psk_not_configured",  "bad_payload",
-    "critical_extension",  "too_many_handshakes",
-    "no_session",
+    "malformed",           "bad_mac1",           "under_load",          "rate_limited",
+    "replayed_initiation", "unknown_index",      "decrypt_failed",      "replay",
+    "outside_window",      "expired_keypair",    "bad_inner_packet",    "unsupported_version",
+    "no_common_suite",     "negotiation_failed", "bad_retry",           "identity_mismatch",
+    "unknown_peer",        "psk_mismatch",       "psk_required",        "psk_not_configured",
+    "bad_payload",         "critical_extension", "too_many_handshakes", "no_session",
 };
 
 }  // namespace

@@ -83,6 +83,11 @@ class NaiveWindow {
     return !seen_.contains(c);
   }
 
+  // Refused for its age: past the limit or below the window.
+  bool too_old(std::uint64_t c) const {
+    return c >= kLimit || (highest_ && c<*highest_&& * highest_ - c> kW);
+  }
+
   bool record(std::uint64_t c) {
     if (!accepts(c)) return false;
     seen_.insert(c);
@@ -148,6 +153,7 @@ TEST_CASE("ReplayWindow: the numbered table of cases") {
     const Case& c = kCases[i];
     INFO("case " << i + 1 << " (counter " << c.counter << "): " << c.why);
     CHECK(window.check(c.counter) == c.accepted);
+    if (c.accepted) CHECK_FALSE(window.too_old(c.counter));
     CHECK(window.update(c.counter) == c.accepted);
     CHECK_FALSE(window.check(c.counter));  // recorded now, or refused before
   }
@@ -234,6 +240,7 @@ TEST_CASE("ReplayWindow: agrees with a naive window on random sequences") {
         CAPTURE(step);
         CAPTURE(c);
         REQUIRE(window.check(c) == naive.accepts(c));
+        REQUIRE(window.too_old(c) == naive.too_old(c));
         REQUIRE(window.update(c) == naive.record(c));
         if (reset_rng() % 5000 == 0) {
           window.reset();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "gw/session/replay_window.hpp"
 #include "sim/sim_helpers.hpp"
 
 using namespace gw::test;
@@ -103,4 +104,32 @@ TEST_CASE("padding stops at the interface MTU, so full-size packets fit the unde
   CHECK(s.b->delivered[2].packet.size() == 1401);
   REQUIRE(s.a->delivered.size() == 1);
   CHECK(s.a->delivered[0].packet.size() == 1420);
+}
+
+TEST_CASE("a replayed packet and one older than the replay window are told apart") {
+  Pair s(74);
+  gw::test::WireTap tap;
+  tap.install(s.net);
+  s.connect();
+  s.a->send_packet(s.a_to_b, make_packet(1));
+  s.net.run_for(std::chrono::milliseconds(10));
+  const auto sent = tap.of_type(gw::wire::MessageType::transport, s.a->address);
+  REQUIRE_FALSE(sent.empty());
+  const std::vector<std::uint8_t> old = sent.back();
+
+  s.net.inject(s.a->address, s.b->address, old);
+  s.net.run_for(std::chrono::milliseconds(10));
+  CHECK(s.b->count(gw::session::Drop::replay) == 1);
+  CHECK(s.b->count(gw::session::Drop::outside_window) == 0);
+
+  // Enough newer packets to slide the window past it.
+  for (std::uint64_t i = 0; i <= gw::session::ReplayWindow::kWindow; ++i) {
+    s.a->send_packet(s.a_to_b, make_packet(static_cast<std::uint32_t>(i + 2), 40));
+    if (i % 256 == 0) s.net.run_for(std::chrono::milliseconds(5));
+  }
+  s.net.run_for(std::chrono::milliseconds(10));
+  s.net.inject(s.a->address, s.b->address, old);
+  s.net.run_for(std::chrono::milliseconds(10));
+  CHECK(s.b->count(gw::session::Drop::replay) == 1);
+  CHECK(s.b->count(gw::session::Drop::outside_window) == 1);
 }

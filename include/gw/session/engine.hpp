@@ -58,7 +58,8 @@ enum class Drop : std::uint8_t {
   replayed_initiation,  // an initiation whose ephemeral key we answered already
   unknown_index,        // no handshake or session under that index (also replays)
   decrypt_failed,       // authentication failed
-  replay,               // a transport counter seen before or older than the window
+  replay,               // a transport counter seen before
+  outside_window,       // a transport counter older than the replay window
   expired_keypair,      // the session is older than REJECT_AFTER_TIME
   bad_inner_packet,     // a decrypted packet that is not IPv4 or IPv6
   unsupported_version,  // the offer's protocol version is not ours

@@ -30,6 +30,9 @@ class ReplayWindow {
 
   // Would update(counter) accept this counter now? Changes nothing.
   bool check(std::uint64_t counter) const;
+  // Is it refused for its age alone: more than kWindow below the highest
+  // counter recorded, or at or past the limit (not as a counter seen before)?
+  bool too_old(std::uint64_t counter) const;
 
   // Records an authenticated counter. Returns false (and records nothing) for
   // a replay, a counter older than the window or one at or past the limit.
