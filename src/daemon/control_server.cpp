@@ -133,11 +133,12 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
             self->close();
             return;
           }
-          const bool large = self->reply_.size() > (1u << 20);
           self->reply_.clear();
           self->reply_.shrink_to_fit();
-          // A show of thousands of peers: give its memory back.
-          if (large) ::malloc_trim(0);
+          // A show of thousands of peers, or a config rewritten for one
+          // change, built megabytes of JSON: give them back (control
+          // requests are rare, and a trim is cheap next to them).
+          ::malloc_trim(0);
           self->read();
         });
   }
