@@ -34,9 +34,12 @@ Error error(const std::string& line) {
 }  // namespace
 
 TEST_CASE("control request: the commands without members") {
-  for (const auto& [name, command] :
+  // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+  for (const auto& entry :
        {std::pair{"version", Command::version}, std::pair{"show", Command::show},
         std::pair{"peer.list", Command::peer_list}, std::pair{"reload", Command::reload}}) {
+    const std::string name = entry.first;
+    const Command command = entry.second;
     CAPTURE(name);
     const Request r = ok(std::string(R"({"version":1,"command":")") + name + "\"}");
     CHECK(r.command == command);
