@@ -3,7 +3,8 @@
 #
 # Completes subcommands, each one's options, interface names (the *.sock in
 # gwd's run dir: --run-dir, else $GW_RUN_DIR, else /run/gw) and, for
-# `peer remove` and `peer set`, peer names from `gwctl peer list IFACE`.
+# `peer remove` and `peer set`, peer names from `gwctl peer list IFACE`;
+# file names for the certificate commands' files (`ca`, `cert`).
 # Standalone: it needs no bash-completion helpers.
 
 _gwctl_interfaces() {
@@ -23,6 +24,7 @@ _gwctl() {
 
   # Options that take a value: the word after them is that value.
   local valued='--run-dir --public-key --public-key-file --endpoint --allowed-ips --persistent-keepalive --psk-file'
+  valued+=' --ca-key --name --addresses --subnets --groups --duration --not-before --out --ca --revoked --at --list --fingerprint'
 
   # The words before the cursor: positionals in order, and --run-dir.
   local run_dir=${GW_RUN_DIR:-/run/gw}
@@ -50,24 +52,26 @@ _gwctl() {
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
       return
       ;;
-    --public-key-file | --psk-file)
+    --public-key-file | --psk-file | --ca-key | --out | --ca | --revoked | --list)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return
       ;;
-    --public-key | --endpoint | --allowed-ips | --persistent-keepalive)
+    --public-key | --endpoint | --allowed-ips | --persistent-keepalive | --name | --addresses | \
+      --subnets | --groups | --duration | --not-before | --at | --fingerprint)
       return
       ;;
   esac
 
   local cmd=${pos[0]-} sub=
   local words='' opts=''
-  # What the next positional is: a subcommand, an interface, a peer or nothing.
+  # What the next positional is: a subcommand, an interface, a peer, a path
+  # or nothing.
   local want=
   case $cmd in
     '')
       want=words
-      words='genkey pubkey genpsk show peer reload version'
+      words='genkey pubkey genpsk show peer reload version ca cert'
       opts='--help --help-all --version'
       ;;
     genkey | pubkey | genpsk)
@@ -109,6 +113,45 @@ _gwctl() {
           ;;
       esac
       ;;
+    ca)
+      sub=${pos[1]-}
+      case $sub in
+        '')
+          want=words
+          words='init revoke'
+          opts='--help'
+          ;;
+        init)
+          opts='--force --help'
+          ((${#pos[@]} == 2)) && want=path
+          ;;
+        revoke)
+          opts='--list --fingerprint --help'
+          ((${#pos[@]} == 2)) && want=path
+          ;;
+      esac
+      ;;
+    cert)
+      sub=${pos[1]-}
+      case $sub in
+        '')
+          want=words
+          words='sign show verify'
+          opts='--help'
+          ;;
+        sign)
+          opts='--ca-key --name --public-key --public-key-file --addresses --subnets --groups --duration --not-before --out --help'
+          ;;
+        show)
+          opts='--json --help'
+          ((${#pos[@]} == 2)) && want=path
+          ;;
+        verify)
+          opts='--ca --revoked --public-key --public-key-file --at --help'
+          ((${#pos[@]} == 2)) && want=path
+          ;;
+      esac
+      ;;
   esac
 
   if [[ $cur == -* ]]; then
@@ -118,6 +161,10 @@ _gwctl() {
   case $want in
     words)
       mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+      ;;
+    path)
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       ;;
     iface)
       mapfile -t COMPREPLY < <(compgen -W "$(_gwctl_interfaces "$run_dir")" -- "$cur")

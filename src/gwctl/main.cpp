@@ -14,6 +14,12 @@
 //                  [--persistent-keepalive SECONDS] [--psk-file FILE | --no-psk]
 //   gwctl reload IFACE
 //   gwctl version [IFACE]
+// and certificates (cert_commands.hpp), as nebula-cert has them:
+//   gwctl ca init PREFIX [--force]
+//   gwctl ca revoke --list LIST_FILE (CERT_FILE | --fingerprint HEX)
+//   gwctl cert sign --ca-key FILE --name NAME (--public-key KEY | --public-key-file FILE) [...]
+//   gwctl cert show FILE [--json]
+//   gwctl cert verify FILE --ca CA.pub [--ca ...] [--revoked LIST_FILE] [...] [--at UNIX]
 // The socket is <run dir>/IFACE.sock; the run dir is /run/gw, or GW_RUN_DIR,
 // or --run-dir. Secret keys never travel on the command line: a PSK comes from
 // a file or stdin ("-"). Every argument is checked before gwd is contacted.
@@ -24,6 +30,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -33,6 +40,7 @@
 #include <sodium.h>
 #include <nlohmann/json.hpp>
 
+#include "cert_commands.hpp"
 #include "client.hpp"
 #include "format.hpp"
 #include "gw/config/config.hpp"
@@ -396,6 +404,12 @@ int version(const std::string& run_dir, const std::string& iface) {
   return print(text) ? 0 : kFailure;
 }
 
+// An option's value when it was given.
+std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
+  if (option->count() == 0) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -465,6 +479,78 @@ int main(int argc, char** argv) {
   auto* version_cmd = app.add_subcommand("version", "print gwctl's version, and gwd's for IFACE");
   version_cmd->add_option("IFACE", iface, "the interface");
 
+  // Certificates (cert_commands.hpp).
+  auto* ca_cmd = app.add_subcommand("ca", "make a certificate authority, revoke certificates");
+  ca_cmd->require_subcommand(0, 1);
+  gw::gwctl::CaInitArgs ca_init_args;
+  auto* ca_init_cmd = ca_cmd->add_subcommand(
+      "init", "make a CA: PREFIX.key (its private key, mode 0600) and PREFIX.pub");
+  ca_init_cmd->add_option("PREFIX", ca_init_args.prefix, "the files' path without .key or .pub");
+  ca_init_cmd->add_flag("--force", ca_init_args.force, "replace existing files");
+
+  auto* ca_revoke_cmd = ca_cmd->add_subcommand(
+      "revoke", "add a certificate's fingerprint to a revocation list (created if missing)");
+  std::string revoke_list, revoke_cert, revoke_fingerprint;
+  auto* revoke_cert_opt =
+      ca_revoke_cmd->add_option("CERT_FILE", revoke_cert, "the certificate to revoke; - for stdin");
+  auto* revoke_list_opt =
+      ca_revoke_cmd->add_option("--list", revoke_list, "the revocation list file");
+  auto* revoke_fingerprint_opt =
+      ca_revoke_cmd->add_option("--fingerprint", revoke_fingerprint,
+                                "the certificate's fingerprint (hex), instead of a file");
+  revoke_fingerprint_opt->excludes(revoke_cert_opt);
+
+  auto* cert_cmd = app.add_subcommand("cert", "sign, show and verify certificates");
+  cert_cmd->require_subcommand(0, 1);
+  auto* sign_cmd = cert_cmd->add_subcommand(
+      "sign", "sign a certificate for a public key; print it, or write it with --out");
+  std::string sign_ca_key, sign_name, sign_public_key, sign_public_key_file, sign_addresses,
+      sign_subnets, sign_groups, sign_duration, sign_not_before, sign_out;
+  auto* sign_ca_key_opt =
+      sign_cmd->add_option("--ca-key", sign_ca_key, "the CA's private key file (mode 0600)");
+  auto* sign_name_opt = sign_cmd->add_option("--name", sign_name, "the holder's name");
+  auto* sign_public_key_opt =
+      sign_cmd->add_option("--public-key", sign_public_key, "the holder's public key (base64)");
+  auto* sign_public_key_file_opt =
+      sign_cmd->add_option("--public-key-file", sign_public_key_file,
+                           "a file holding the holder's public key; - for stdin");
+  sign_public_key_opt->excludes(sign_public_key_file_opt);
+  auto* sign_addresses_opt = sign_cmd->add_option(
+      "--addresses", sign_addresses, "overlay addresses, comma-separated: 10.88.0.2/24,fd88::2/64");
+  auto* sign_subnets_opt = sign_cmd->add_option(
+      "--subnets", sign_subnets, "networks it may route, comma-separated: 10.2.0.0/24");
+  auto* sign_groups_opt =
+      sign_cmd->add_option("--groups", sign_groups, "groups, comma-separated: dev,ops");
+  auto* sign_duration_opt = sign_cmd->add_option(
+      "--duration", sign_duration, "lifetime: 3600s, 30m, 8760h or 90d (default 365d)");
+  auto* sign_not_before_opt = sign_cmd->add_option("--not-before", sign_not_before,
+                                                   "start of validity, Unix seconds (default now)");
+  auto* sign_out_opt = sign_cmd->add_option(
+      "--out", sign_out, "write the certificate to this file (mode 0644) instead of stdout");
+
+  gw::gwctl::CertShowArgs show_args;
+  auto* cert_show_cmd = cert_cmd->add_subcommand("show", "show what a certificate says");
+  cert_show_cmd->add_option("FILE", show_args.file, "the certificate; - for stdin");
+  cert_show_cmd->add_flag("--json", show_args.json, "print it as a JSON object");
+
+  gw::gwctl::CertVerifyArgs verify_args;
+  std::string verify_revoked, verify_public_key, verify_public_key_file, verify_at;
+  auto* verify_cmd =
+      cert_cmd->add_subcommand("verify", "check a certificate against CAs; print \"valid\"");
+  verify_cmd->add_option("FILE", verify_args.file, "the certificate; - for stdin");
+  verify_cmd
+      ->add_option("--ca", verify_args.ca_files, "a trusted CA's public key file (repeatable)")
+      ->allow_extra_args(false);
+  auto* verify_revoked_opt =
+      verify_cmd->add_option("--revoked", verify_revoked, "a revocation list file");
+  auto* verify_public_key_opt = verify_cmd->add_option(
+      "--public-key", verify_public_key, "require the certificate to bind this public key");
+  auto* verify_public_key_file_opt = verify_cmd->add_option(
+      "--public-key-file", verify_public_key_file, "the same from a file; - for stdin");
+  verify_public_key_opt->excludes(verify_public_key_file_opt);
+  auto* verify_at_opt =
+      verify_cmd->add_option("--at", verify_at, "check at this time, Unix seconds (default now)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -489,12 +575,47 @@ int main(int argc, char** argv) {
   }
   if (app.get_subcommands().empty()) {
     return usage(
-        "a subcommand is required: genkey, pubkey, genpsk, show, peer, reload or version (see "
-        "gwctl --help)");
+        "a subcommand is required: genkey, pubkey, genpsk, show, peer, reload, version, ca or "
+        "cert (see gwctl --help)");
   }
   if (genkey_cmd->parsed()) return genkey();
   if (pubkey_cmd->parsed()) return pubkey();
   if (genpsk_cmd->parsed()) return genpsk();
+  if (ca_cmd->parsed()) {
+    if (ca_init_cmd->parsed()) return gw::gwctl::ca_init(ca_init_args);
+    if (ca_revoke_cmd->parsed()) {
+      return gw::gwctl::ca_revoke({given(revoke_list_opt, revoke_list),
+                                   given(revoke_cert_opt, revoke_cert),
+                                   given(revoke_fingerprint_opt, revoke_fingerprint)});
+    }
+    return usage("ca: a subcommand is required: init or revoke (see gwctl ca --help)");
+  }
+  if (cert_cmd->parsed()) {
+    const std::int64_t now = std::time(nullptr);
+    if (sign_cmd->parsed()) {
+      gw::gwctl::CertSignArgs args;
+      args.ca_key = given(sign_ca_key_opt, sign_ca_key);
+      args.name = given(sign_name_opt, sign_name);
+      args.public_key = given(sign_public_key_opt, sign_public_key);
+      args.public_key_file = given(sign_public_key_file_opt, sign_public_key_file);
+      args.addresses = given(sign_addresses_opt, sign_addresses);
+      args.subnets = given(sign_subnets_opt, sign_subnets);
+      args.groups = given(sign_groups_opt, sign_groups);
+      args.duration = given(sign_duration_opt, sign_duration);
+      args.not_before = given(sign_not_before_opt, sign_not_before);
+      args.out = given(sign_out_opt, sign_out);
+      return gw::gwctl::cert_sign(args, now);
+    }
+    if (cert_show_cmd->parsed()) return gw::gwctl::cert_show(show_args, now);
+    if (verify_cmd->parsed()) {
+      verify_args.revoked = given(verify_revoked_opt, verify_revoked);
+      verify_args.public_key = given(verify_public_key_opt, verify_public_key);
+      verify_args.public_key_file = given(verify_public_key_file_opt, verify_public_key_file);
+      verify_args.at = given(verify_at_opt, verify_at);
+      return gw::gwctl::cert_verify(verify_args, now);
+    }
+    return usage("cert: a subcommand is required: sign, show or verify (see gwctl cert --help)");
+  }
   if (run_dir.empty()) run_dir = gw::gwctl::kDefaultRunDir;
 
   if (show_cmd->parsed()) {

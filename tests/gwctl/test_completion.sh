@@ -46,7 +46,7 @@ mkdir -p "$dir/run" "$dir/other" "$dir/keys"
 : >"$dir/keys/b.psk"
 export GW_RUN_DIR=$dir/run
 
-check 'genkey pubkey genpsk show peer reload version' gwctl ''
+check 'genkey pubkey genpsk show peer reload version ca cert' gwctl ''
 check 'show' gwctl sh
 check 'pubkey peer' gwctl p
 check '--help --help-all --version --run-dir' gwctl --
@@ -65,6 +65,24 @@ check '--public-key --public-key-file' gwctl peer add gw0 b --public-k
 check '--persistent-keepalive' gwctl peer add gw0 b --endpoint 192.0.2.1:51820 --pers
 check '' gwctl peer add gw0 b --endpoint ''
 check "$dir/keys/b.psk" gwctl peer add gw0 b --psk-file "$dir/keys/b"
+# Certificates: subcommands, options, and files where files go.
+: >"$dir/keys/ca.key"
+: >"$dir/keys/laptop.crt"
+check 'ca cert' gwctl c
+check 'init revoke' gwctl ca ''
+check 'sign show verify' gwctl cert ''
+check 'verify' gwctl cert v
+check '--force --help --run-dir' gwctl ca init --
+check '--ca-key' gwctl cert sign --ca-
+check '--not-before' gwctl cert sign --ca-key ca.key --name x --not
+check '--revoked --run-dir' gwctl cert verify laptop.crt --ca ca.pub --r
+check "$dir/keys/ca.key" gwctl cert sign --ca-key "$dir/keys/ca."
+check "$dir/keys/laptop.crt" gwctl cert show "$dir/keys/la"
+check "$dir/keys/laptop.crt" gwctl cert verify --ca "$dir/keys/ca.key" "$dir/keys/l"
+check "$dir/keys/laptop.crt" gwctl ca revoke --list "$dir/keys/ca.key" "$dir/keys/l"
+check '' gwctl cert sign --ca-key ca.key --duration ''
+check '' gwctl cert show "$dir/keys/laptop.crt" ''
+check '' gwctl peer add gw0 b --psk-file x ''
 # --run-dir on the line wins over GW_RUN_DIR, in both spellings.
 check 'wan' gwctl --run-dir "$dir/other" show ''
 check 'wan' gwctl --run-dir="$dir/other" peer list ''
