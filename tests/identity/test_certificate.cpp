@@ -906,9 +906,10 @@ TEST_CASE("identity: revocation lists") {
         {"0x" + ha.substr(2) + "\n", "line 1:"},
         {ha + "; laptop\n", "line 1:"},
     };
-    for (const auto& c : cases) {
-      const std::string& text = c.first;  // no structured binding: clang 14 cannot CAPTURE one
-      const std::string& where = c.second;
+    for (const auto& entry : cases) {
+      const std::string& text =
+          entry.first;  // not a structured binding: clang 14 cannot CAPTURE one
+      const std::string& where = entry.second;
       CAPTURE(text);
       std::string e;
       CHECK_FALSE(RevocationList::parse(text, &e).has_value());
