@@ -470,7 +470,8 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   InterfaceConfig cfg;
   c.check_keys(root, "$",
                {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
-                "group", "control_group", "metrics_port", "peers"});
+                "group", "control_group", "metrics_port", "certificate_file", "trusted_cas",
+                "revocation_file", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
@@ -526,6 +527,16 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
           c.string_value(*v, key_path("$", key),
                          "an account name of 1 to 32 letters, digits or _ . -", valid_account_name);
     }
+  }
+  for (std::optional<std::string>* field : {&cfg.certificate_file, &cfg.revocation_file}) {
+    const char* key = field == &cfg.certificate_file ? "certificate_file" : "revocation_file";
+    if (const json* v = c.field(root, "$", key, "")) {
+      *field = c.string_value(*v, key_path("$", key), "a file path", valid_file_name);
+    }
+  }
+  if (const json* v = c.field(root, "$", "trusted_cas", "")) {
+    cfg.trusted_cas =
+        c.string_list(*v, "$.trusted_cas", "CA public key file path", valid_file_name);
   }
   if (const json* v = c.field(root, "$", "metrics_port", "")) {
     if (auto n = c.integer_value(*v, "$.metrics_port", 0, 65535, "a TCP port (0: off)")) {
@@ -727,6 +738,52 @@ LoadResult load_config(const std::string& path) {
     }
     r.psks.push_back(std::move(psk.key));
   }
+  if (cfg.certificate_file) {
+    const std::string file = resolve_path(path, *cfg.certificate_file);
+    std::string read_error, cert_error;
+    const auto cert_text = read_config_file(file, read_error);
+    const auto cert = cert_text ? identity::dearmor(*cert_text, &cert_error) : std::nullopt;
+    const std::string where = path + ": $.certificate_file: ";
+    if (!cert_text) {
+      r.errors.push_back(where + "expected a certificate file, got " + read_error);
+    } else if (!cert) {
+      r.errors.push_back(where + "expected a certificate, got " + file + ": " + cert_error);
+    } else if (r.key && cert->public_key != r.key->public_key) {
+      r.errors.push_back(where + "expected a certificate of this interface's key, got " + file +
+                         ", which binds another key");
+    } else if (identity::encode(*cert).size() > kMaxHandshakeCertificate) {
+      r.errors.push_back(where + "expected a certificate of at most " +
+                         std::to_string(kMaxHandshakeCertificate) +
+                         " bytes (it travels in the handshake), got " + file + " of " +
+                         std::to_string(identity::encode(*cert).size()));
+    } else {
+      r.certificate = *cert;
+    }
+  }
+  for (std::size_t i = 0; i < cfg.trusted_cas.size(); ++i) {
+    // A CA public key file holds base64 of 32 bytes, as a peer's public key file does.
+    PublicKeyFileResult ca = load_public_key(resolve_path(path, cfg.trusted_cas[i]));
+    if (!ca) {
+      r.errors.push_back(path + ": " + index_path("$.trusted_cas", i) +
+                         ": expected a usable CA public key file, got " + ca.error);
+      continue;
+    }
+    identity::CaPublicKey ca_key{};
+    std::copy(ca.key->begin(), ca.key->end(), ca_key.begin());
+    r.cas.push_back(ca_key);
+  }
+  if (cfg.revocation_file) {
+    const std::string file = resolve_path(path, *cfg.revocation_file);
+    std::string read_error, list_error;
+    const auto list_text = read_config_file(file, read_error);
+    auto list = list_text ? identity::RevocationList::parse(*list_text, &list_error) : std::nullopt;
+    if (!list) {
+      r.errors.push_back(path + ": $.revocation_file: expected a revocation list, got " +
+                         (list_text ? file + ": " + list_error : read_error));
+    } else {
+      r.revoked = std::move(*list);
+    }
+  }
   if (!r.errors.empty()) {
     r.key.reset();
     r.psks.clear();
@@ -754,6 +811,9 @@ std::string to_json(const InterfaceConfig& config) {
   if (config.group) j["group"] = *config.group;
   if (config.control_group) j["control_group"] = *config.control_group;
   if (config.metrics_port != 0) j["metrics_port"] = config.metrics_port;
+  if (config.certificate_file) j["certificate_file"] = *config.certificate_file;
+  if (!config.trusted_cas.empty()) j["trusted_cas"] = config.trusted_cas;
+  if (config.revocation_file) j["revocation_file"] = *config.revocation_file;
   ojson peers = ojson::array();
   for (const Peer& p : config.peers) {
     ojson pj;

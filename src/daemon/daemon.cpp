@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -37,6 +38,7 @@
 #include "gw/control/request.hpp"
 #include "gw/control/status.hpp"
 #include "gw/crypto/random.hpp"
+#include "gw/identity/certificate.hpp"
 #include "gw/offload/offload.hpp"
 #include "gw/platform/netlink.hpp"
 #include "gw/platform/system.hpp"
@@ -79,6 +81,12 @@ constexpr std::uint32_t kTunnelRulePriority = 32765;
 constexpr std::chrono::seconds kResolveInterval{5};  // at most one resolution per peer this often
 constexpr unsigned kResolveAfterAttempts = 3;
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string key_text(const crypto::PublicKey& key) {
   return config::to_base64(Bytes(key.data(), key.size()));
 }
@@ -105,6 +113,7 @@ Endpoint to_endpoint(const asio::ip::udp::endpoint& ep) {
 }
 
 class Interface final : public session::Sink,
+                        public session::Authorizer,
                         public offload::SegmentOutput,
                         public offload::Coalescer::Writer {
  public:
@@ -126,6 +135,10 @@ class Interface final : public session::Sink,
   void deliver_packet(PeerId peer, Bytes packet) override;
   void on_event(const Event& event) override;
 
+  // --- session::Authorizer: configured peers, and peers with a certificate ---
+  std::optional<PeerId> authorize(session::Engine& engine, const crypto::PublicKey& key,
+                                  const wire::ExtensionList& extensions) override;
+
   // --- offload::SegmentOutput: TUN frames cut into packet slots ---
   MutBytes next(std::size_t size) override;
   void commit(std::size_t size) override;
@@ -142,6 +155,9 @@ class Interface final : public session::Sink,
     bool resolving = false;
     Instant last_resolve{};  // when the last asynchronous resolution started
     bool keepalive = false;  // starts its session without waiting for traffic
+    // A peer admitted by its certificate (not in the config file): the
+    // certificate it showed last.
+    std::optional<identity::Certificate> certificate;
   };
   struct AddedRoute {
     routing::Prefix prefix;
@@ -169,6 +185,10 @@ class Interface final : public session::Sink,
   // --- The control socket (docs/CONTROL.md) ---
   std::string handle_request(std::string_view line);
   control::Status status() const;
+  // A peer's session, counters and handshake time, added with `ps` to `s`.
+  void add_live_state(control::Status& s, control::PeerStatus& ps, PeerId id,
+                      const session::PeerStats& st, std::chrono::system_clock::time_point wall,
+                      Clock::time_point steady) const;
   nlohmann::json peer_list() const;
   std::string peer_add(control::Request& req);
   std::string peer_remove(const control::Request& req);
@@ -213,6 +233,10 @@ class Interface final : public session::Sink,
   std::optional<config::InterfaceConfig> config_;
   config::InterfaceConfig started_;  // the interface fields running (no peers)
   std::optional<crypto::KeyPair> key_;
+  std::optional<identity::Certificate> certificate_;  // ours, shown in handshakes
+  std::vector<identity::CaPublicKey> cas_;            // trusted to certify peers
+  identity::RevocationList revoked_;
+  std::map<std::string, std::uint64_t> cert_refusals_;  // by identity::reason()
   std::vector<std::optional<crypto::Secret<config::kKeyLen>>> psks_;
 
   std::unique_ptr<session::Engine> engine_;
@@ -270,6 +294,7 @@ class Interface final : public session::Sink,
   std::uint64_t gave_up_ = 0;  // handshakes given up after REKEY_ATTEMPT_TIME
   std::array<LogLimiter, static_cast<std::size_t>(Drop::count_)> drop_limits_{};
   LogLimiter source_limit_;
+  std::map<std::string, LogLimiter> cert_limits_;  // by reason, as drops are
   bool torn_down_ = false;
 };
 
@@ -311,6 +336,9 @@ bool Interface::load() {
   config_ = std::move(r.config);
   key_ = std::move(r.key);
   psks_ = std::move(r.psks);
+  certificate_ = std::move(r.certificate);
+  cas_ = std::move(r.cas);
+  revoked_ = std::move(r.revoked);
   started_ = *config_;
   started_.peers.clear();
   remove_stale_temporaries(options_.config_path, *config_, log_);
@@ -570,6 +598,30 @@ std::string Interface::handle_request(std::string_view line) {
   return control::error_reply({"unknown_command", "?"});
 }
 
+void Interface::add_live_state(control::Status& s, control::PeerStatus& ps, PeerId id,
+                               const session::PeerStats& st,
+                               std::chrono::system_clock::time_point wall,
+                               Clock::time_point steady) const {
+  ps.session = engine_->has_session(id);
+  if (st.last_handshake) {
+    const auto at = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                               steady - *st.last_handshake);
+    ps.latest_handshake =
+        std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  }
+  ps.rx_bytes = st.rx_bytes;
+  ps.tx_bytes = st.tx_bytes;
+  ps.rx_packets = st.rx_packets;
+  ps.tx_packets = st.tx_packets;
+  ps.handshakes = st.handshakes;
+  if (ps.session) {
+    const char* n = session::suite_name(st.suite);
+    ps.suite = n != nullptr ? n : std::to_string(st.suite);
+    ++s.counters.sessions_active;
+  }
+  s.peers.push_back(std::move(ps));
+}
+
 control::Status Interface::status() const {
   control::Status s;
   s.name = started_.name;
@@ -597,25 +649,28 @@ control::Status Interface::status() const {
     ps.allowed_ips = p.allowed_ips;
     ps.persistent_keepalive = p.persistent_keepalive;
     ps.psk = p.psk_file.has_value();
-    ps.session = engine_->has_session(*id);
-    if (st->last_handshake) {
-      const auto at = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                 steady - *st->last_handshake);
-      ps.latest_handshake =
-          std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-    }
-    ps.rx_bytes = st->rx_bytes;
-    ps.tx_bytes = st->tx_bytes;
-    ps.rx_packets = st->rx_packets;
-    ps.tx_packets = st->tx_packets;
-    ps.handshakes = st->handshakes;
-    if (ps.session) {
-      const char* n = session::suite_name(st->suite);
-      ps.suite = n != nullptr ? n : std::to_string(st->suite);
-      ++s.counters.sessions_active;
-    }
-    s.peers.push_back(std::move(ps));
+    add_live_state(s, ps, *id, *st, wall, steady);
   }
+  // Peers admitted by their certificates, after the configured ones.
+  std::vector<std::pair<std::string, PeerId>> certified;
+  for (const auto& [id, info] : peers_) {
+    if (info.certificate) certified.emplace_back(info.name, id);
+  }
+  std::sort(certified.begin(), certified.end());
+  for (const auto& [name, id] : certified) {
+    const PeerInfo& info = peers_.at(id);
+    const session::PeerStats* st = engine_->stats(id);
+    if (st == nullptr) continue;
+    control::PeerStatus ps;
+    ps.name = name;
+    ps.public_key = key_text(info.certificate->public_key);
+    if (const auto ep = engine_->endpoint(id)) ps.endpoint = ep->to_string();
+    for (const routing::Prefix& p : info.allowed_ips)
+      ps.allowed_ips.push_back(p.to_string());
+    add_live_state(s, ps, id, *st, wall, steady);
+  }
+  for (const auto& [why, n] : cert_refusals_)
+    s.counters.handshakes_failed["certificate_" + why.substr(0, why.find(' '))] += n;
   for (std::size_t i = 0; i < static_cast<std::size_t>(Drop::count_); ++i) {
     const auto d = static_cast<Drop>(i);
     (control::is_handshake_failure(d) ? s.counters.handshakes_failed
@@ -827,6 +882,8 @@ std::string Interface::reload() {
     differs("group", fields.group != started_.group);
     differs("control_group", fields.control_group != started_.control_group);
     differs("metrics_port", fields.metrics_port != started_.metrics_port);
+    // Our own certificate goes into every handshake from the engine's config.
+    differs("certificate_file", r.certificate != certificate_);
   }
   for (const config::Peer& p : next.peers) {
     if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
@@ -872,6 +929,22 @@ std::string Interface::reload() {
     changed.push_back(p.name);
   }
   config_ = std::move(r.config);
+  // New CAs and revocations apply to peers admitted by certificate at once.
+  cas_ = std::move(r.cas);
+  revoked_ = std::move(r.revoked);
+  std::vector<PeerId> refused;
+  for (const auto& [id, info] : peers_) {
+    if (!info.certificate) continue;
+    const identity::CertError verdict = identity::verify(*info.certificate, cas_, revoked_,
+                                                         unix_now(), info.certificate->public_key);
+    if (verdict == identity::CertError::ok) continue;
+    log_.info("peer " + info.name + " removed: " + identity::to_string(verdict));
+    ++cert_refusals_[identity::reason(verdict)];
+    removed.push_back(info.name);
+    refused.push_back(id);
+  }
+  for (const PeerId id : refused)
+    remove_running_peer(id);
   for (const config::Peer& p : config_->peers) {
     if (const auto id = engine_->find_peer(p.public_key); id && !engine_->has_session(*id)) {
       start_session(*id);
@@ -886,6 +959,81 @@ std::string Interface::reload() {
                             {"restart_required", std::move(restart)}});
 }
 
+std::optional<PeerId> Interface::authorize(session::Engine& engine, const crypto::PublicKey& key,
+                                           const wire::ExtensionList& extensions) {
+  const auto known = engine.find_peer(key);
+  const auto info = known ? peers_.find(*known) : peers_.end();
+  // A configured peer: its key is enough.
+  if (known && (info == peers_.end() || !info->second.certificate)) return known;
+  if (cas_.empty()) return std::nullopt;
+  const auto refuse = [&](const std::string& why,
+                          const std::string& name) -> std::optional<PeerId> {
+    ++cert_refusals_[why];
+    std::uint64_t held = 0;
+    if (cert_limits_[why.substr(0, why.find(' '))].allow(Clock::now(), held)) {
+      log_.warn("refused the certificate" + (name.empty() ? "" : " of " + name) + " with key " +
+                key_text(key) + ": " + why +
+                (held != 0 ? " (" + std::to_string(held) + " more not logged)" : ""));
+    }
+    // A peer admitted by an earlier certificate loses its place with it.
+    if (known) remove_running_peer(*known);
+    return std::nullopt;
+  };
+  const wire::Extension* ext = extensions.find(wire_spec::kExtCertificate);
+  if (ext == nullptr) {
+    if (known) return refuse("no_certificate", info->second.name);
+    return std::nullopt;  // an unknown key without a certificate: unknown_peer, as ever
+  }
+  std::string error;
+  const auto cert = identity::decode(ext->value, &error);
+  if (!cert) return refuse("malformed", "");
+  const identity::CertError verdict = identity::verify(*cert, cas_, revoked_, unix_now(), key);
+  if (verdict != identity::CertError::ok) return refuse(identity::reason(verdict), cert->name);
+  if (known) {
+    info->second.certificate = *cert;  // renewed, say
+    return known;
+  }
+  // Its networks: each address as a host route, each subnet as it is. One a
+  // configured peer (or another certificate) routes already is refused: a
+  // certificate must not take traffic meant for someone else.
+  std::vector<routing::Prefix> prefixes;
+  for (const routing::Prefix& a : cert->addresses) {
+    prefixes.push_back(
+        routing::Prefix{a.family, a.address,
+                        static_cast<std::uint8_t>(a.family == routing::Family::v4 ? 32 : 128)});
+  }
+  for (const routing::Prefix& n : cert->subnets)
+    prefixes.push_back(n);
+  for (const routing::Prefix& p : prefixes) {
+    const std::size_t len = p.family == routing::Family::v4 ? 4 : 16;
+    if (allowed_.lookup(Bytes(p.address.data(), len))) {
+      return refuse("address_taken (" + p.to_string() + ")", cert->name);
+    }
+  }
+  session::PeerConfig pc;
+  pc.name = cert->name;
+  pc.public_key = key;
+  const PeerId id = engine.add_peer(std::move(pc));
+  if (id == session::kNoPeer) return std::nullopt;
+  PeerInfo pinfo;
+  pinfo.name = cert->name;
+  pinfo.certificate = *cert;
+  for (const routing::Prefix& p : prefixes) {
+    allowed_.insert(p.masked(), id);
+    pinfo.allowed_ips.push_back(p.masked());
+  }
+  peers_.emplace(id, std::move(pinfo));
+  try {
+    add_routes(peers_.at(id).allowed_ips);
+  } catch (const std::exception& e) {
+    log_.warn("peer " + cert->name + ": " + e.what());
+  }
+  log_.info("admitted peer " + cert->name + " by its certificate (" +
+            identity::to_hex(identity::fingerprint(*cert)).substr(0, 16) + "...), key " +
+            key_text(key));
+  return id;
+}
+
 bool Interface::start() {
   if (!load()) return false;
   const config::InterfaceConfig& cfg = *config_;
@@ -895,7 +1043,12 @@ bool Interface::start() {
     ec.static_key = *key_;
     ec.suites = cfg.suites;
     ec.mtu = cfg.mtu;
+    if (certificate_) {
+      ec.extra_extensions.push_back(
+          {wire_spec::kExtCertificate, false, identity::encode(*certificate_)});
+    }
     engine_ = std::make_unique<session::Engine>(std::move(ec), crypto::system_rng(), *this);
+    engine_->set_authorizer(this);
     key_.reset();  // the engine holds its own copy
     bool full_tunnel = false;
     for (std::size_t i = 0; i < cfg.peers.size(); ++i) {

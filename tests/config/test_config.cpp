@@ -557,3 +557,60 @@ TEST_CASE("config: save_config replaces the file atomically, mode 0600") {
   CHECK(gw::test::file_mode(dir.file("x.psk")) == 0600);
   CHECK(dir.entries().size() == 3);
 }
+
+TEST_CASE("config: certificate, trusted CAs and revocation list are loaded and checked") {
+  using namespace gw::identity;
+  TempDir dir;
+  dir.write("gw0.key", to_base64(key_bytes(1)) + "\n");
+  const CaKey ca = CaKey::from_seed(gw::crypto::Secret<32>(key_bytes(7)));
+  dir.write("ca.pub", to_base64(gw::Bytes(ca.public_key.data(), ca.public_key.size())) + "\n",
+            0644);
+  Certificate mine;
+  mine.name = "gw0";
+  mine.public_key = gw::crypto::public_key_of(gw::crypto::PrivateKey(key_bytes(1)));
+  mine.addresses.push_back(*gw::routing::Prefix::parse("10.90.0.1/24"));
+  mine.not_before = 0;
+  mine.not_after = 4'000'000'000;
+  const Certificate signed_mine = *sign(mine, ca);
+  dir.write("gw0.crt", armor(signed_mine), 0644);
+  Certificate other = mine;
+  other.public_key = gw::crypto::public_key_of(gw::crypto::PrivateKey(key_bytes(2)));
+  const Certificate signed_other = *sign(other, ca);
+  dir.write("other.crt", armor(signed_other), 0644);
+  dir.write("revoked.txt", "# revoked\n" + to_hex(fingerprint(signed_other)) + "\n", 0644);
+
+  const auto config_with = [&](const std::string& fields) {
+    return dir.write("gw0.json",
+                     R"({"name": "gw0", "private_key_file": "gw0.key", )" + fields + "}", 0644);
+  };
+  const LoadResult r = load_config(config_with(
+      R"("certificate_file": "gw0.crt", "trusted_cas": ["ca.pub"], "revocation_file": "revoked.txt")"));
+  REQUIRE_MESSAGE(r, joined(r.errors));
+  REQUIRE(r.certificate);
+  CHECK(*r.certificate == signed_mine);
+  REQUIRE(r.cas.size() == 1);
+  CHECK(r.cas[0] == ca.public_key);
+  CHECK(r.revoked.contains(fingerprint(signed_other)));
+  CHECK(r.config->certificate_file == "gw0.crt");
+  const ParseResult again = parse_config(to_json(*r.config), "again.json");
+  REQUIRE(again);
+  CHECK(*again.config == *r.config);
+
+  struct Case {
+    std::string fields, expected;
+  };
+  const Case cases[] = {
+      {R"("certificate_file": "other.crt")", "which binds another key"},
+      {R"("certificate_file": "missing.crt")", "$.certificate_file: expected a certificate file"},
+      {R"("certificate_file": "revoked.txt")", "$.certificate_file: expected a certificate, got"},
+      {R"("trusted_cas": ["missing.pub"])", "$.trusted_cas[0]: expected a usable CA public key"},
+      {R"("trusted_cas": "ca.pub")", "$.trusted_cas: expected an array"},
+      {R"("revocation_file": "gw0.crt")", "$.revocation_file: expected a revocation list"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.fields);
+    const LoadResult bad = load_config(config_with(c.fields));
+    REQUIRE_FALSE(bad);
+    CHECK(contains(joined(bad.errors), c.expected));
+  }
+}

@@ -14,6 +14,12 @@
 //                                           besides root (docs/CONTROL.md)
 //     "metrics_port": 9586,                 optional: Prometheus text on
 //                                           127.0.0.1:PORT/metrics; 0: off (default)
+//     "certificate_file": "gw0.crt",        optional: our certificate, shown to peers
+//                                           in the handshake (docs/CERTIFICATES.md)
+//     "trusted_cas": ["ca.pub"],            optional: CA public key files; a peer
+//                                           with a certificate one of them signed is
+//                                           admitted without being listed
+//     "revocation_file": "revoked.txt",     optional: fingerprints of revoked certificates
 //     "peers": [                            default []
 //       { "name": "site-b",                 required; unique
 //         "public_key": "<base64>",         required; unique; not our own
@@ -52,6 +58,7 @@
 
 #include "gw/config/key_file.hpp"
 #include "gw/crypto/x25519.hpp"
+#include "gw/identity/certificate.hpp"
 #include "gw/session/endpoint.hpp"
 #include "gw/session/suites.hpp"
 
@@ -107,6 +114,9 @@ struct InterfaceConfig {
   std::optional<std::string> group;
   std::optional<std::string> control_group;
   std::uint16_t metrics_port = 0;  // 0: no metrics endpoint
+  std::optional<std::string> certificate_file;
+  std::vector<std::string> trusted_cas;  // CA public key files
+  std::optional<std::string> revocation_file;
   std::vector<Peer> peers;
 
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;
@@ -128,13 +138,22 @@ struct LoadResult {
   std::optional<crypto::KeyPair> key;     // from private_key_file
   // The peers' pre-shared keys, in the order of config->peers (nullopt: none).
   std::vector<std::optional<crypto::Secret<kKeyLen>>> psks;
+  // From certificate_file: it binds this interface's key and fits a handshake.
+  std::optional<identity::Certificate> certificate;
+  std::vector<identity::CaPublicKey> cas;  // from trusted_cas
+  identity::RevocationList revoked;        // from revocation_file (empty without one)
   std::vector<std::string> errors;
 
   explicit operator bool() const noexcept { return config.has_value(); }
 };
 
-// Reads `path`, parses it, then loads the private key and every PSK file and
-// checks that no peer has this interface's own public key. Writes nothing.
+// The largest certificate encoding a handshake message carries (messages 2
+// and 3 hold it with the rest of their payload within 1232 bytes).
+inline constexpr std::size_t kMaxHandshakeCertificate = 900;
+
+// Reads `path`, parses it, then loads the private key, every PSK file, the
+// certificate, the CA keys and the revocation list, and checks that no peer
+// has this interface's own public key. Writes nothing.
 LoadResult load_config(const std::string& path);
 
 // A key file path from a config: absolute as is, relative to the config's folder.
