@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include <sodium.h>
+
 #include "gw/control/request.hpp"
 
 namespace gw::daemon {
@@ -114,11 +116,14 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
           std::string line(
               asio::buffers_begin(self->buffer_.data()),
               asio::buffers_begin(self->buffer_.data()) + static_cast<std::ptrdiff_t>(n - 1));
+          // A request may carry a pre-shared key: wipe the buffer's copy too.
+          const auto data = self->buffer_.data();
+          sodium_memzero(const_cast<void*>(data.data()), n);
           self->buffer_.consume(n);
           if (!line.empty() && line.back() == '\r') line.pop_back();
           self->reply_ = self->server_.handler_(line);
           // A request may carry a pre-shared key: no copy of it stays around.
-          std::fill(line.begin(), line.end(), '\0');
+          sodium_memzero(line.data(), line.size());
           self->write_reply();
         });
   }

@@ -173,6 +173,9 @@ class Interface final : public session::Sink,
   void add_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_running_peer(PeerId id);
+  // Removes the peer admitted by its certificate with this key, if any: a
+  // configured peer of the same key replaces it.
+  void drop_certified(const crypto::PublicKey& key);
   // A peer's new allowed IPs in two steps, so that a network can pass from
   // one peer to another: release drops what the peer no longer claims,
   // claim (which releases first) adds what it newly claims.
@@ -474,6 +477,15 @@ void Interface::remove_routes(const std::vector<routing::Prefix>& prefixes) {
     }
     routes_added_.erase(it);
   }
+}
+
+void Interface::drop_certified(const crypto::PublicKey& key) {
+  const auto id = engine_->find_peer(key);
+  if (!id) return;
+  const auto it = peers_.find(*id);
+  if (it == peers_.end() || !it->second.certificate) return;
+  log_.info("peer " + it->second.name + " is configured now; its certificate admission ends");
+  remove_running_peer(*id);
 }
 
 void Interface::remove_running_peer(PeerId id) {
@@ -786,6 +798,7 @@ std::string Interface::peer_add(control::Request& req) {
     remove_psk_file(p.psk_file);
     return control::error_reply(*e);
   }
+  drop_certified(p.public_key);
   const PeerId id = add_running_peer(p, std::move(req.psk));
   add_routes(peers_.at(id).allowed_ips);
   if (peers_.at(id).host) resolve_async(id);
@@ -899,6 +912,10 @@ std::string Interface::reload() {
     if (const auto id = engine_->find_peer(old.public_key)) remove_running_peer(*id);
     removed.push_back(old.name);
   }
+  // A key the file now lists is a configured peer, no longer one admitted by
+  // its certificate: that one goes (sessions, routes), the configured one comes.
+  for (const config::Peer& p : next.peers)
+    drop_certified(p.public_key);
   // Networks that move between peers: released everywhere before any is claimed.
   for (const config::Peer& p : next.peers) {
     if (const auto id = engine_->find_peer(p.public_key)) release_allowed_ips(*id, p.allowed_ips);

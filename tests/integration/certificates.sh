@@ -12,7 +12,8 @@
 # by their certificates' addresses (the gateway's allowed IPs come from the certificates);
 # c4 (revoked from the start), c5 (expired), c6 (signed by an unknown CA), c8 (not yet valid) and
 # c9 (a flipped signature bit) are refused, each logged with its reason and counted; c3 is revoked at run time and `gwctl reload` ends its
-# session; a client whose certificate claims another client's address is refused.
+# session; a client whose certificate claims another client's address is refused; a certified
+# client's key added with `gwctl peer add` becomes a configured peer in its place.
 # Usage: certificates.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
 set -u -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -133,6 +134,15 @@ OUT=$(gwt_ctl "$G" reload gw-g 2>&1) || gwt_fail "reload: $OUT"
 gwt_assert_log 5 "$LOG_G" "peer c3 removed: " "revoked"
 gwt_assert_never 4 "c3 no longer reaches the gateway" gwt_ping "$NS_c3" 10.90.0.1
 gwt_assert "c1 still reaches c2" gwt_ping "$NS_c1" 10.90.0.12
+
+# c1's key added as a configured peer replaces its admission by certificate.
+gwt_assert "peer add of c1's key" gwt_ctl "$G" peer add gw-g c1-static --public-key-file "$DIR/c1.pub" \
+    --allowed-ips 10.90.0.11/32
+gwt_assert_log 5 "$LOG_G" "peer c1 is configured now; its certificate admission ends"
+gwt_assert_eventually 20 "c1 reaches the gateway as the configured peer c1-static" gwt_ping "$NS_c1" 10.90.0.1
+jq -e '[.peers[].name] == ["c1-static","c2"]' <<<"$(gwt_ctl "$G" show gw-g --json)" >/dev/null ||
+    gwt_fail "show does not list c1-static and c2: $(gwt_ctl "$G" show gw-g --json | jq -c '[.peers[].name]')"
+gwt_assert "a reload of the same file changes nothing" bash -c "GW_RUN_DIR='$(gwt_run_dir "$G")' '$GWT_GWCTL' reload gw-g | grep -qx 'no changes'"
 gwt_assert_running "$PID_G"
 gwt_stop_gwd "$PID_G"
 gwt_pass
