@@ -16,15 +16,13 @@
 
 #include <sodium.h>
 
+#include "exit.hpp"
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
 
 namespace gw::gwctl {
 
 namespace {
-
-constexpr int kFailure = 1;
-constexpr int kUsage = 2;
 
 // A certificate's armour is a few KiB (kMaxCertificateSize bytes of base64);
 // a revocation list is 65 bytes a fingerprint.
@@ -33,16 +31,6 @@ constexpr std::size_t kMaxRevocationFile = 64 * 1024 * 1024;
 
 constexpr mode_t kPublicMode = 0644;
 constexpr mode_t kSecretMode = 0600;
-
-int fail(const std::string& line) {
-  std::cerr << "gwctl: " << line << '\n';
-  return kFailure;
-}
-
-int usage(const std::string& line) {
-  std::cerr << "gwctl: " << line << '\n';
-  return kUsage;
-}
 
 bool print(const std::string& text) {
   std::cout << text;

@@ -42,9 +42,11 @@
 
 #include "cert_commands.hpp"
 #include "client.hpp"
+#include "exit.hpp"
 #include "format.hpp"
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
+#include "gw/control/request.hpp"
 #include "gw/control/status.hpp"
 #include "gw/crypto/random.hpp"
 #include "gw/crypto/sodium.hpp"
@@ -58,19 +60,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kFailure = 1;
-constexpr int kUsage = 2;
-constexpr int kProtocolVersion = 1;
-
-int fail(const std::string& line) {
-  std::cerr << "gwctl: " << line << '\n';
-  return kFailure;
-}
-
-int usage(const std::string& line) {
-  std::cerr << "gwctl: " << line << '\n';
-  return kUsage;
-}
+using gw::control::kProtocolVersion;
+using gw::gwctl::fail;
+using gw::gwctl::kFailure;
+using gw::gwctl::kUsage;
+using gw::gwctl::usage;
 
 void wipe(std::string& s) {
   sodium_memzero(s.data(), s.size());
