@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "gw/unique_fd.hpp"
+
 namespace gw::config {
 
 namespace {
@@ -50,25 +52,11 @@ std::string mode_string(mode_t mode) {
   return buf.data();
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
 KeyFileResult load_key_file(const std::string& path, const char* what, bool secret = true) {
   KeyFileResult r;
   const std::string prefix = path + ": " + what + " file: ";
   // O_NONBLOCK: a FIFO must not hang the daemon; fstat() refuses it below.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     r.error = prefix + "cannot open: " + std::generic_category().message(errno);
     return r;

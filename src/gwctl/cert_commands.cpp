@@ -19,6 +19,7 @@
 #include "exit.hpp"
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
+#include "gw/unique_fd.hpp"
 
 namespace gw::gwctl {
 
@@ -79,20 +80,6 @@ std::string padded(std::int64_t value, std::size_t width) {
 
 // --- Files.
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
 struct ReadResult {
   std::optional<std::string> text;
   std::string error;  // names the file; empty on success
@@ -105,7 +92,7 @@ ReadResult read_text_file(const std::string& path, std::size_t max) {
   ReadResult r;
   const std::string label = file_label(path);
   int fd = STDIN_FILENO;
-  std::optional<Fd> owner;
+  std::optional<UniqueFd> owner;
   if (path != "-") {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {

@@ -15,24 +15,11 @@
 
 #include <sodium.h>
 
+#include "gw/unique_fd.hpp"
+
 namespace gw::gwctl {
 
 namespace {
-
-// Closes the socket on every path out of call().
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A string that is zeroed before its memory is given back.
 struct WipedString {
@@ -100,7 +87,7 @@ Reply call(const std::string& run_dir, const std::string& iface, const nlohmann:
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
 
-  const Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
     reply.error = std::string("cannot create a Unix socket: ") + std::strerror(errno);
     return reply;

@@ -14,6 +14,7 @@
 #include "gw/config/key_file.hpp"
 #include "gw/crypto/random.hpp"
 #include "gw/crypto/sodium.hpp"
+#include "gw/unique_fd.hpp"
 #include "internal.hpp"
 
 namespace gw {
@@ -55,20 +56,6 @@ Status from_noise(noise::Error e, const std::string& what) {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string os_error() {
   return std::generic_category().message(errno);
 }
@@ -79,7 +66,7 @@ Status read_small_file(const std::string& path, std::size_t max_size, const char
                        std::string& out) {
   const std::string prefix = path + ": " + what + ": ";
   // O_NONBLOCK: a FIFO must not hang the caller; fstat() refuses it below.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return fail(Errc::file, prefix + "cannot open: " + os_error());
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(Errc::file, prefix + "cannot stat: " + os_error());
@@ -105,7 +92,6 @@ Status read_small_file(const std::string& path, std::size_t max_size, const char
 }  // namespace lib
 
 using lib::fail;
-using lib::Fd;
 using lib::os_error;
 
 const char* library_version() noexcept {
@@ -240,7 +226,7 @@ Status Identity::load(const std::string& private_key_file, Identity& out) {
 Status Identity::save(const std::string& private_key_file) const {
   if (!impl_) return fail(Errc::wrong_state, "identity: empty, nothing to save");
   const std::string prefix = private_key_file + ": private key file: ";
-  Fd fd(
+  UniqueFd fd(
       ::open(private_key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) {
     return fail(Errc::file, prefix + (errno == EEXIST ? "exists already; not replaced"

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "gw/unique_fd.hpp"
+
 // Debian 12's kernel headers predate UDP segmentation offload on TUN (6.2).
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
@@ -26,30 +28,13 @@ namespace {
 
 constexpr int kVnetHeaderSize = 10;  // struct virtio_net_hdr, without num_buffers
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void fail(int error, const std::string& what) {
   throw std::system_error(error, std::generic_category(), what);
 }
 
 // Opens the device and attaches it to `name`; the kernel's name for it in `name`.
-Fd attach(std::string& name, bool vnet_hdr) {
-  Fd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+UniqueFd attach(std::string& name, bool vnet_hdr) {
+  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) fail(errno, "open /dev/net/tun");
   ifreq request{};
   std::memcpy(request.ifr_name, name.data(), name.size());
@@ -76,7 +61,7 @@ Tun Tun::open(const Options& options) {
   Tun tun;
   std::string name = options.name;
   if (options.offloads) {
-    Fd fd = attach(name, true);
+    UniqueFd fd = attach(name, true);
     int header_size = kVnetHeaderSize;
     Offloads accepted;
     accepted.vnet_hdr = true;
