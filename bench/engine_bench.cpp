@@ -279,29 +279,6 @@ class EngineHandshakeBench {
   EnginePair pair_;
 };
 
-// HandshakeState directly, as noise-bench measures it: both sides, three
-// messages with empty payloads, then split.
-class NoiseHandshakeBench {
- public:
-  NoiseHandshakeBench()
-      : protocol_(parse_or_die(kHandshakeProtocol)),
-        rng_(gw::crypto::system_rng()),
-        initiator_static_(gw::crypto::KeyPair::generate(rng_)),
-        responder_static_(gw::crypto::KeyPair::generate(rng_)) {}
-
-  [[gnu::noinline]] int run_once() {
-    gw::noise::TransportState a, b;
-    gw::bench::noise_handshake(protocol_, rng_, initiator_static_, responder_static_, a, b);
-    return 1;
-  }
-
- private:
-  gw::noise::Protocol protocol_;
-  gw::crypto::Rng& rng_;
-  gw::crypto::KeyPair initiator_static_;
-  gw::crypto::KeyPair responder_static_;
-};
-
 // --- Transport ---
 
 // Head- and tailroom around the packet, as send_packet wants them; cache-line
@@ -435,7 +412,7 @@ int main(int argc, char** argv) {
   gw::crypto::ensure_sodium();
 
   EngineHandshakeBench engine_hs;
-  NoiseHandshakeBench noise_hs;
+  gw::bench::NoiseHandshakeBench noise_hs(kHandshakeProtocol);
   static PacketBuffer buffer;
   make_ipv4_packet(MutBytes(buffer).subspan(gw::session::kPacketHeadroom, kPacketLen));
   const std::vector<std::uint8_t> original(

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job: installs what is needed, builds gw (release), replays the Noise test vectors,
-# runs the two-namespace tunnel demo, then the Noise and session engine benchmarks.
+# runs the two-namespace tunnel demo, then the Noise, session engine and libgw benchmarks.
 #
 #   bash scripts/demo.sh [--quick] [--no-bench] [--no-tunnel]
 #     --quick      short benchmark runs and a shorter iperf3 run
-#     --no-bench   skip the Noise and session engine benchmarks
+#     --no-bench   skip the Noise, session engine and libgw benchmarks
 #     --no-tunnel  skip the tunnel demo (it needs root and /dev/net/tun)
 #
 # The tunnel demo: namespaces hostA - gwA ==192.0.2.0/24== gwB - hostB (see
@@ -132,4 +132,8 @@ if [ "$bench" = 1 ]; then
   echo
   echo "== Session engine benchmark (two engines in one process; medians)"
   "$build"/bench/engine-bench "${bench_args[@]}"
+
+  echo
+  echo "== libgw benchmark (the API beside the Noise core and libsodium; medians)"
+  "$build"/bench/lib-bench "${bench_args[@]}"
 fi
