@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <sodium.h>
+
 #include "gw/crypto/random.hpp"
 #include "gw/crypto/x25519.hpp"
 #include "gw/noise/error.hpp"
@@ -249,6 +251,37 @@ class NoiseHandshakeBench {
   crypto::Rng& rng_;
   crypto::KeyPair initiator_static_;
   crypto::KeyPair responder_static_;
+};
+
+// The reference of the transport figures: libsodium's ChaCha20-Poly1305
+// (IETF) called directly, encrypt then decrypt in place, with a counter nonce
+// encoded as Noise encodes it (4 zero bytes, then the counter little-endian).
+class RawChaChaPoly {
+ public:
+  RawChaChaPoly() { crypto_aead_chacha20poly1305_ietf_keygen(key_.data()); }
+  ~RawChaChaPoly() { sodium_memzero(key_.data(), key_.size()); }
+  RawChaChaPoly(const RawChaChaPoly&) = delete;
+  RawChaChaPoly& operator=(const RawChaChaPoly&) = delete;
+
+  // `buf` holds `len` bytes of plaintext and room for the 16-byte tag after it.
+  void round_trip(std::uint8_t* buf, std::size_t len) {
+    std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
+    const std::uint64_t n = counter_++;
+    for (std::size_t i = 0; i < 8; ++i)
+      nonce[4 + i] = static_cast<std::uint8_t>(n >> (8 * i));
+    unsigned long long clen = 0, mlen = 0;
+    crypto_aead_chacha20poly1305_ietf_encrypt(buf, &clen, buf, len, nullptr, 0, nullptr,
+                                              nonce.data(), key_.data());
+    if (crypto_aead_chacha20poly1305_ietf_decrypt(buf, &mlen, nullptr, buf, clen, nullptr, 0,
+                                                  nonce.data(), key_.data()) != 0 ||
+        mlen != len) {
+      fail("raw decrypt");
+    }
+  }
+
+ private:
+  std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_KEYBYTES> key_{};
+  std::uint64_t counter_ = 0;
 };
 
 }  // namespace gw::bench
