@@ -36,14 +36,16 @@ std::string one_line(std::string text) {
   return text;
 }
 
-std::string reach_error(const std::string& iface, const std::string& path, int err) {
+std::string reach_error(const std::string& iface, const std::string& path, int err,
+                        int timeout_seconds) {
   std::string line = "cannot reach gwd for " + iface + " at " + path + ": " + std::strerror(err);
   if (err == ENOENT || err == ECONNREFUSED) {
     line += " (is gwd running?)";
   } else if (err == EACCES || err == EPERM) {
     line += " (run as root or as a member of the config's control_group)";
   } else if (err == EAGAIN || err == EWOULDBLOCK) {
-    line += " (gwd did not accept the connection within " + std::to_string(kTimeoutSeconds) + " s)";
+    line += " (gwd did not accept the connection within " + std::to_string(timeout_seconds) +
+            " s; gwctl --timeout waits longer)";
   }
   return line;
 }
@@ -72,8 +74,10 @@ std::vector<std::string> running_interfaces(const std::string& run_dir) {
   return names;
 }
 
-Reply call(const std::string& run_dir, const std::string& iface, const nlohmann::json& request) {
-  const std::string path = socket_path(run_dir, iface);
+Reply call(const Connection& to, const std::string& iface, const nlohmann::json& request) {
+  const std::string path = socket_path(to.run_dir, iface);
+  const std::string waited =
+      std::to_string(to.timeout_seconds) + " s (gwctl --timeout waits longer)";
   Reply reply;
   const std::string server = "gwd for " + iface + " (" + path + ")";
 
@@ -94,7 +98,7 @@ Reply call(const std::string& run_dir, const std::string& iface, const nlohmann:
   }
   // On Linux the send timeout also bounds connect(): a gwd whose backlog is
   // full (or that is stopped) makes connect() wait, and then fail with EAGAIN.
-  const timeval timeout{kTimeoutSeconds, 0};
+  const timeval timeout{to.timeout_seconds, 0};
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
       ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
     reply.error = std::string("cannot set a timeout on a Unix socket: ") + std::strerror(errno);
@@ -105,7 +109,7 @@ Reply call(const std::string& run_dir, const std::string& iface, const nlohmann:
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
-    reply.error = reach_error(iface, path, errno);
+    reply.error = reach_error(iface, path, errno, to.timeout_seconds);
     return reply;
   }
 
@@ -118,8 +122,7 @@ Reply call(const std::string& run_dir, const std::string& iface, const nlohmann:
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       reply.error = errno == EAGAIN || errno == EWOULDBLOCK
-                        ? server + " did not take the request within " +
-                              std::to_string(kTimeoutSeconds) + " s"
+                        ? server + " did not take the request within " + waited
                         : "cannot send the request to " + server + ": " + std::strerror(errno);
       return reply;
     }
@@ -133,10 +136,9 @@ Reply call(const std::string& run_dir, const std::string& iface, const nlohmann:
     const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      reply.error =
-          errno == EAGAIN || errno == EWOULDBLOCK
-              ? server + " did not answer within " + std::to_string(kTimeoutSeconds) + " s"
-              : "cannot read the reply of " + server + ": " + std::strerror(errno);
+      reply.error = errno == EAGAIN || errno == EWOULDBLOCK
+                        ? server + " did not answer within " + waited
+                        : "cannot read the reply of " + server + ": " + std::strerror(errno);
       return reply;
     }
     if (n == 0) {

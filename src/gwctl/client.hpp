@@ -15,8 +15,16 @@ namespace gw::gwctl {
 inline constexpr const char* kDefaultRunDir = "/run/gw";
 // A show of 10,000 peers is a few MB; far more than that is a broken gwd.
 inline constexpr std::size_t kMaxReply = std::size_t{64} << 20;
-// Each of connect, send and every read waits at most this long.
-inline constexpr int kTimeoutSeconds = 10;
+// Each of connect, send and every read waits at most this long, unless
+// `gwctl --timeout` says otherwise.
+inline constexpr int kDefaultTimeoutSeconds = 10;
+inline constexpr int kMaxTimeoutSeconds = 86400;
+
+// Where gwctl finds gwd and how long it waits for it.
+struct Connection {
+  std::string run_dir = kDefaultRunDir;
+  int timeout_seconds = kDefaultTimeoutSeconds;
+};
 
 // `<run_dir>/<iface>.sock`.
 std::string socket_path(const std::string& run_dir, const std::string& iface);
@@ -34,9 +42,10 @@ struct Reply {
 
 // Sends `request` to the gwd of `iface` and reads its reply. Fails with a
 // message that names the interface and the socket when gwd cannot be reached,
-// does not answer in time or answers something that is not a reply, and with
+// does not answer within `to.timeout_seconds` (connect, send and each read
+// alike) or answers something that is not a reply, and with
 // gwd's own message when the reply has "ok": false. The request's text is
 // wiped from memory once sent (it may carry a pre-shared key).
-Reply call(const std::string& run_dir, const std::string& iface, const nlohmann::json& request);
+Reply call(const Connection& to, const std::string& iface, const nlohmann::json& request);
 
 }  // namespace gw::gwctl

@@ -21,7 +21,8 @@
 //   gwctl cert show FILE [--json]
 //   gwctl cert verify FILE --ca CA.pub [--ca ...] [--revoked LIST_FILE] [...] [--at UNIX]
 // The socket is <run dir>/IFACE.sock; the run dir is /run/gw, or GW_RUN_DIR,
-// or --run-dir. Secret keys never travel on the command line: a PSK comes from
+// or --run-dir. Each wait for gwd lasts at most 10 s, or GW_TIMEOUT, or
+// --timeout SECONDS. Secret keys never travel on the command line: a PSK comes from
 // a file or stdin ("-"). Every argument is checked before gwd is contacted.
 // Exit codes: 0 success, 1 failure, 2 usage; every error is one line on stderr.
 #include <sys/stat.h>
@@ -275,8 +276,9 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
 
 // Sends `request` to IFACE's gwd; on success returns the reply, else prints
 // the error. Wipes a "psk" in the request afterwards.
-std::optional<json> exchange(const std::string& run_dir, const std::string& iface, json& request) {
-  gw::gwctl::Reply reply = gw::gwctl::call(run_dir, iface, request);
+std::optional<json> exchange(const gw::gwctl::Connection& to, const std::string& iface,
+                             json& request) {
+  gw::gwctl::Reply reply = gw::gwctl::call(to, iface, request);
   for (const char* holder : {"peer", "set"}) {
     if (request.contains(holder) && request[holder].is_object() &&
         request[holder].contains("psk") && request[holder]["psk"].is_string()) {
@@ -301,15 +303,15 @@ bool print(const std::string& text) {
 
 // --- The control commands.
 
-int show(const std::string& run_dir, const std::string& iface, bool as_json) {
+int show(const gw::gwctl::Connection& to, const std::string& iface, bool as_json) {
   const std::vector<std::string> names =
-      iface.empty() ? gw::gwctl::running_interfaces(run_dir) : std::vector<std::string>{iface};
+      iface.empty() ? gw::gwctl::running_interfaces(to.run_dir) : std::vector<std::string>{iface};
   int rc = 0;
   std::string text;
   json all = json::array();
   for (const std::string& name : names) {
     json request = make_request("show");
-    auto reply = exchange(run_dir, name, request);
+    auto reply = exchange(to, name, request);
     if (!reply) {
       rc = kFailure;
       continue;
@@ -338,9 +340,9 @@ int show(const std::string& run_dir, const std::string& iface, bool as_json) {
   return rc;
 }
 
-int peer_list(const std::string& run_dir, const std::string& iface, bool as_json) {
+int peer_list(const gw::gwctl::Connection& to, const std::string& iface, bool as_json) {
   json request = make_request("peer.list");
-  const auto reply = exchange(run_dir, iface, request);
+  const auto reply = exchange(to, iface, request);
   if (!reply) return kFailure;
   if (!reply->contains("peers")) return fail("gwd for " + iface + " sent no \"peers\"");
   const json& peers = (*reply)["peers"];
@@ -363,9 +365,9 @@ std::optional<std::vector<std::string>> string_list(const json& reply, const cha
   return out;
 }
 
-int reload(const std::string& run_dir, const std::string& iface) {
+int reload(const gw::gwctl::Connection& to, const std::string& iface) {
   json request = make_request("reload");
-  const auto reply = exchange(run_dir, iface, request);
+  const auto reply = exchange(to, iface, request);
   if (!reply) return kFailure;
   const auto added = string_list(*reply, "added");
   const auto removed = string_list(*reply, "removed");
@@ -381,11 +383,11 @@ int reload(const std::string& run_dir, const std::string& iface) {
   return 0;
 }
 
-int version(const std::string& run_dir, const std::string& iface) {
+int version(const gw::gwctl::Connection& to, const std::string& iface) {
   std::string text = "gwctl " GW_VERSION "\n";
   if (!iface.empty()) {
     json request = make_request("version");
-    const auto reply = exchange(run_dir, iface, request);
+    const auto reply = exchange(to, iface, request);
     if (!reply) return kFailure;
     const json& j = *reply;
     if (!j.contains("gwd") || !j["gwd"].is_string() || !j.contains("protocol") ||
@@ -417,6 +419,13 @@ int main(int argc, char** argv) {
                  "the folder of gwd's control sockets (default " +
                      std::string(gw::gwctl::kDefaultRunDir) + ")")
       ->envname("GW_RUN_DIR");
+  gw::gwctl::Connection to;
+  app.add_option("--timeout", to.timeout_seconds,
+                 "seconds to wait for gwd to accept, take and answer a request (default " +
+                     std::to_string(gw::gwctl::kDefaultTimeoutSeconds) + ")")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, gw::gwctl::kMaxTimeoutSeconds))
+      ->envname("GW_TIMEOUT");
   // Subcommands pass options they do not know to gwctl itself, so that
   // --run-dir may come after them too.
   app.fallthrough();
@@ -610,23 +619,23 @@ int main(int argc, char** argv) {
     }
     return usage("cert: a subcommand is required: sign, show or verify (see gwctl cert --help)");
   }
-  if (run_dir.empty()) run_dir = gw::gwctl::kDefaultRunDir;
+  if (!run_dir.empty()) to.run_dir = run_dir;
 
   if (show_cmd->parsed()) {
     if (!iface.empty()) {
       if (auto e = check_interface("show", iface)) return usage(*e);
     }
-    return show(run_dir, iface, as_json);
+    return show(to, iface, as_json);
   }
   if (version_cmd->parsed()) {
     if (!iface.empty()) {
       if (auto e = check_interface("version", iface)) return usage(*e);
     }
-    return version(run_dir, iface);
+    return version(to, iface);
   }
   if (reload_cmd->parsed()) {
     if (auto e = check_interface("reload", iface)) return usage(*e);
-    return reload(run_dir, iface);
+    return reload(to, iface);
   }
   if (!peer_cmd->parsed()) return kUsage;
   if (peer_cmd->get_subcommands().empty()) {
@@ -635,14 +644,14 @@ int main(int argc, char** argv) {
   }
   if (list_cmd->parsed()) {
     if (auto e = check_interface("peer list", iface)) return usage(*e);
-    return peer_list(run_dir, iface, as_json);
+    return peer_list(to, iface, as_json);
   }
   if (remove_cmd->parsed()) {
     if (auto e = check_interface("peer remove", iface)) return usage(*e);
     if (auto e = check_peer_ref("peer remove", peer_arg)) return usage(*e);
     json request = make_request("peer.remove");
     request["peer"] = peer_arg;
-    return exchange(run_dir, iface, request) ? 0 : kFailure;
+    return exchange(to, iface, request) ? 0 : kFailure;
   }
   if (add_cmd->parsed()) {
     const std::string cmd = "peer add";
@@ -688,7 +697,7 @@ int main(int argc, char** argv) {
     if (!failure.empty()) return fail(failure);
     json request = make_request("peer.add");
     request["peer"] = std::move(peer);
-    return exchange(run_dir, iface, request) ? 0 : kFailure;
+    return exchange(to, iface, request) ? 0 : kFailure;
   }
   if (set_cmd->parsed()) {
     const std::string cmd = "peer set";
@@ -709,7 +718,7 @@ int main(int argc, char** argv) {
     json request = make_request("peer.set");
     request["peer"] = peer_arg;
     request["set"] = std::move(changes);
-    return exchange(run_dir, iface, request) ? 0 : kFailure;
+    return exchange(to, iface, request) ? 0 : kFailure;
   }
   return kUsage;
 }

@@ -33,6 +33,7 @@ cat >"$dir/responder" <<EOF
 #!/usr/bin/env bash
 IFS= read -r line || exit 0
 printf '%s\n' "\$line" >>"$dir/requests.\$1"
+[[ -f "$dir/delay.\$1" ]] && sleep "\$(cat "$dir/delay.\$1")"
 cat "$dir/reply.\$1"
 EOF
 chmod +x "$dir/responder"
@@ -293,7 +294,24 @@ first=$(grep -m1 '^peer: ' "$dir/out")
   pass "show of 10,000 peers ($(wc -c <"$dir/reply.gw0") bytes)" ||
   fail "show of 10,000 peers: rc $rc, $peers peers, first '$first', $err"
 
+# --- a gwd that takes its time: --timeout (and GW_TIMEOUT) bound every wait
+serve slow
+reply slow '{"version":1,"ok":true,"gwd":"9.9","protocol":1}'
+echo 2 >"$dir/delay.slow"
+gw --timeout 1 version slow
+expect "--timeout 1 against a gwd answering after 2 s" 1
+expect_err "--timeout names the wait" "gwctl: gwd for slow ($run/slow.sock) did not answer within 1 s (gwctl --timeout waits longer)"
+GW_TIMEOUT=1 gw version slow
+expect "GW_TIMEOUT=1 likewise" 1
+gw version slow --timeout 30
+expect "--timeout 30 waits for the answer" 0 "gwctl $("$gwctl" --version | cut -d' ' -f2)
+gwd 9.9 (slow, control protocol 1)"
+rm -f "$dir/delay.slow"
+
 # --- usage errors: exit 2, one line, nothing sent
+expect_usage "--timeout 0" --timeout 0 show gw0
+expect_usage "--timeout of text" show gw0 --timeout soon
+expect_usage "--timeout over a day" --timeout 86401 show gw0
 expect_usage "no subcommand"
 expect_usage "unknown subcommand" frobnicate
 expect_usage "peer without a subcommand" peer

@@ -116,7 +116,7 @@ cp "$GWT_TMP/good.json" "$ACFG"
 gwt_assert "after the broken reload C still pings A" gwt_ping "$C" 10.77.0.1
 
 # --- metrics ---
-metrics() { ip netns exec "$A" curl -sS --max-time 5 "http://127.0.0.1:9586${1:-/metrics}"; }
+metrics() { ip netns exec "$A" curl -sS --max-time "$(gwt_t 5)" "http://127.0.0.1:9586${1:-/metrics}"; }
 M=$(metrics) || gwt_fail "no metrics from 127.0.0.1:9586"
 metric() { awk -v m="$1" 'index($0, m) == 1 { print $NF }' <<<"$M"; }
 for name in 'gw_peer_received_bytes_total{interface="gw-a",peer="site-b"' \
@@ -133,7 +133,7 @@ for m in gw_packets_dropped_total gw_cookie_replies_sent_total gw_peers; do
     grep -q "^# TYPE $m " <<<"$M" || gwt_fail "metric $m has no TYPE line"
 done
 gwt_log "ok: metrics: $(grep -c '^gw_' <<<"$M") samples, site-b's counters set, C's refusals counted"
-code=$(ip netns exec "$A" curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9586/nothing)
+code=$(ip netns exec "$A" curl -s -o /dev/null -w '%{http_code}' --max-time "$(gwt_t 5)" http://127.0.0.1:9586/nothing)
 [[ $code == 404 ]] || gwt_fail "/nothing got HTTP $code, not 404"
 gwt_assert_not "metrics are not served beyond 127.0.0.1" \
     ip netns exec "$GWT_NS_GB" curl -sS --max-time 3 http://192.0.2.1:9586/metrics
@@ -145,22 +145,26 @@ SOCK_C=$(gwt_run_dir "$C")/gw-c.sock
 [[ $(stat -c %G "$SOCK_C") == nogroup ]] || gwt_fail "gw-c's socket group is $(stat -c %G "$SOCK_C")"
 chmod 755 "$GWT_TMP" "$GWT_TMP/run" "$(gwt_run_dir "$A")" "$(gwt_run_dir "$C")"
 as_nobody() { setpriv --reuid nobody "$@"; }
-OUT=$(as_nobody --regid nogroup --clear-groups env GW_RUN_DIR="$(gwt_run_dir "$A")" "$GWT_GWCTL" show gw-a 2>&1) &&
+# The build's gwctl may sit where nobody cannot reach it (a clone under /root, mode 0700).
+GWCTL_ANY=$(gwt_public_copy "$GWT_GWCTL")
+OUT=$(as_nobody --regid nogroup --clear-groups env GW_RUN_DIR="$(gwt_run_dir "$A")" "$GWCTL_ANY" show gw-a 2>&1) &&
     gwt_fail "nobody reached gw-a's socket: $OUT"
+[[ $OUT == *"cannot reach gwd for gw-a"*"Permission denied"* ]] ||
+    gwt_fail "nobody's gwctl did not fail at gw-a's socket mode: $OUT"
 gwt_log "ok: nobody is refused by gw-a's socket mode: $OUT"
 OUT=$(as_nobody --regid users --clear-groups --inh-caps +dac_override --ambient-caps +dac_override \
-    env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWT_GWCTL" show gw-c 2>&1) &&
+    env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWCTL_ANY" show gw-c 2>&1) &&
     gwt_fail "nobody past the file mode was served by gw-c: $OUT"
 [[ $OUT == *"not root and not in group nogroup"* ]] || gwt_fail "refusal does not say why: $OUT"
 gwt_log "ok: nobody past the file mode is refused by its credentials: $OUT"
 gwt_assert_log 5 "$LOG_C" "refused a client" "uid 65534"
 gwt_assert "nobody in group nogroup may show gw-c" \
-    as_nobody --regid nogroup --clear-groups env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWT_GWCTL" show gw-c
+    as_nobody --regid nogroup --clear-groups env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWCTL_ANY" show gw-c
 gwt_assert "nobody with nogroup as a supplementary group may too" \
-    as_nobody --regid users --groups nogroup env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWT_GWCTL" show gw-c
+    as_nobody --regid users --groups nogroup env GW_RUN_DIR="$(gwt_run_dir "$C")" "$GWCTL_ANY" show gw-c
 
 # --- bad requests: each gets an error reply; gwd keeps serving ---
-req() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK_A"; }
+req() { printf '%s\n' "$1" | timeout "$(gwt_t 5)" socat -t "$(gwt_t 2)" - "UNIX-CONNECT:$SOCK_A"; }
 check_reply() {
     local desc=$1 line=$2 code=$3 out
     out=$(req "$line") || gwt_fail "$desc: no reply"
@@ -185,7 +189,7 @@ jq -e '.error == "too_large"' <<<"$OUT" >/dev/null || gwt_fail "oversized line: 
 gwt_log "ok: an oversized line gets too_large"
 # Several requests on one connection, one of them bad: each answered in order.
 OUT=$(printf '%s\n' '{"version":1,"command":"version"}' 'nonsense' '{"version":1,"command":"peer.list"}' |
-    timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCK_A")
+    timeout "$(gwt_t 5)" socat -t "$(gwt_t 2)" - "UNIX-CONNECT:$SOCK_A")
 [[ $(jq -s -c 'map(.ok)' <<<"$OUT") == '[true,false,true]' ]] || gwt_fail "pipelined replies: $OUT"
 gwt_log "ok: three requests on one connection answered in order"
 # Random bytes, truncated JSON, deep nesting and a client that hangs up mid-line.

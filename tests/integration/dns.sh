@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Endpoints by DNS name. gwA's peer site-b is "gw-b.test:51820", a name that gwA's namespace
-# resolves through its own hosts file (`ip netns exec` puts /etc/netns/NS/hosts over /etc/hosts);
-# gwB knows no endpoint for gwA and learns it from the handshake. Checks:
+# Endpoints by DNS name. gwA's peer site-b is "gw-b.test:51820", a name that gwA's gwd resolves
+# through a hosts file of the test's: that gwd sees a copy of /etc, bound over /etc in a mount
+# namespace of its own, so the test needs no /etc/hosts on the host and never writes the host's
+# /etc. gwB knows no endpoint for gwA and learns it from the handshake. Checks:
 #   1. the name does not resolve at start: gwd says so and runs on;
 #   2. once it resolves, traffic for the peer makes gwd resolve it again and the tunnel comes up;
 #   3. gwB moves to another underlay address and the name follows: gwA's packets and handshakes
@@ -15,8 +16,9 @@ gwt_init "$@"
 
 gwt_topo_site
 GA=$GWT_NS_GA GB=$GWT_NS_GB
-hosts=/etc/netns/$GA/hosts
-mkdir -p "/etc/netns/$GA"
+ETC_A=$GWT_TMP/etc-gwA
+gwt_private_etc "$ETC_A"
+hosts=$ETC_A/hosts
 printf '127.0.0.1 localhost\n' >"$hosts"
 # Rewrites the hosts file in place (same inode: the bind mount keeps showing it).
 set_hosts() { printf '127.0.0.1 localhost\n%s\n' "$1" >"$hosts"; }
@@ -31,7 +33,8 @@ grep -q gw-b.test "$GWT_SITE_DIR/site-a.json" || gwt_fail "could not name the en
 grep -qE 'endpoint|keepalive' "$GWT_SITE_DIR/site-b.json" && gwt_fail "could not edit site-b.json"
 
 gwt_start_site_b
-gwt_start_site_a
+gwt_start_gwd_with_etc "$GA" "$ETC_A" "$GWT_SITE_DIR/site-a.json" "$GWT_LOG_A"
+GWT_PID_A=$GWT_GWD_PID
 gwt_assert_eventually 10 "gwA says the name does not resolve" \
     gwt_log_has "$GWT_LOG_A" "peer site-b: cannot resolve gw-b.test"
 gwt_assert_running "$GWT_PID_A"

@@ -21,7 +21,13 @@
 # Namespaces and temp dirs of earlier runs whose script PID is gone are removed at init.
 #
 # Environment: GWT_LOG_LEVEL (gwd --log-level; default info), GWT_GWD_ARGS (more gwd arguments,
-# e.g. --no-offloads), GWT_KEEP_TMP=1, GWT_QUIET=1.
+# e.g. --no-offloads), GWT_KEEP_TMP=1, GWT_QUIET=1, GW_TEST_TIME_FACTOR (a whole number that
+# stretches every wait that guards against a hang: the meson build sets it for sanitizer builds).
+#
+# Nothing here assumes the clone is readable by others (it may sit under /root, mode 0700): a
+# program an unprivileged user must run is copied by gwt_public_copy. Nothing here needs a host
+# file a minimal system lacks (/etc/hosts, resolv.conf, hostname): gwt_start_gwd_with_etc gives
+# one gwd its own /etc, in a mount namespace of its own, and the host's /etc is never written.
 
 GWT_GWD=
 GWT_GWCTL=
@@ -32,11 +38,18 @@ GWT_NAMESPACES=()
 GWT_PIDS=()
 GWT_LOGS=()
 GWT_GWD_NAMESPACES=()
+GWT_PUBLIC_DIRS=()
 GWT_DEFERRED=()
 GWT_CLEANED=0
 GWT_START=$SECONDS
 GWT_GWD_PID=
 GWT_NAME=$(basename "${0%.sh}")
+GWT_TIME_FACTOR=${GW_TEST_TIME_FACTOR:-1}
+[[ $GWT_TIME_FACTOR =~ ^[1-9][0-9]?$ ]] || GWT_TIME_FACTOR=1
+
+# gwt_t SECONDS: a hang guard's length, stretched by GW_TEST_TIME_FACTOR. Only for waits that
+# end as soon as what they wait for happens; never for how long something must NOT happen.
+gwt_t() { echo $(($1 * GWT_TIME_FACTOR)); }
 
 gwt_log() { [[ ${GWT_QUIET:-0} == 1 ]] || printf '[%s %(%H:%M:%S)T +%ss] %s\n' "$GWT_NAME" -1 "$((SECONDS - GWT_START))" "$*"; }
 
@@ -52,6 +65,7 @@ gwt_fail() {
     [[ ${#dump[@]} -gt 0 ]] || dump=("${GWT_NAMESPACES[@]}")
     {
         echo "FAIL: $GWT_NAME: $*"
+        gwt_gwd_states
         for log in "${GWT_LOGS[@]}"; do
             echo "---- last 30 lines of $(basename "$log")"
             tail -n 30 "$log" 2>/dev/null
@@ -68,6 +82,21 @@ gwt_fail() {
         echo "FAIL: $GWT_NAME: $* (after $((SECONDS - GWT_START)) s)"
     } >&2
     exit 1
+}
+
+# gwt_gwd_states: one line for every gwd started, running or with its exit code.
+GWT_GWD_STARTED=()  # "PID NAMESPACE CONFIG"
+gwt_gwd_states() {
+    local entry pid ns cfg
+    for entry in "${GWT_GWD_STARTED[@]}"; do
+        read -r pid ns cfg <<<"$entry"
+        if gwt_alive "$pid"; then
+            echo "---- gwd $pid ($(basename "$cfg") in $ns): running"
+        else
+            wait "$pid" 2>/dev/null
+            echo "---- gwd $pid ($(basename "$cfg") in $ns): not running (exit code $?)"
+        fi
+    done
 }
 
 # gwt_pass: exit 0, or fail if a gwt_soft check failed on the way.
@@ -164,17 +193,18 @@ gwt_ns_destroy() {
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" || return 0
     for pid in $(ip netns pids "$ns" 2>/dev/null); do gwt_kill_pid "$pid"; done
     ip netns del "$ns" 2>/dev/null || echo "WARN: could not delete namespace $ns" >&2
-    # Files `ip netns exec` puts over /etc in it (a test's hosts file, say).
-    [[ $ns == gwt[0-9]*-* && -d /etc/netns/$ns ]] && rm -rf -- "/etc/netns/$ns"
     return 0
 }
 
 gwt_cleanup() {
     [[ $GWT_CLEANED == 1 ]] && return 0
     GWT_CLEANED=1
-    local pid ns
+    local pid ns d
     for pid in "${GWT_PIDS[@]}"; do gwt_kill_pid "$pid"; done
     for ns in "${GWT_NAMESPACES[@]}"; do gwt_ns_destroy "$ns"; done
+    for d in "${GWT_PUBLIC_DIRS[@]}"; do
+        [[ $d == /tmp/gwt-* ]] && rm -rf -- "$d"
+    done
     if [[ -n $GWT_TMP && -d $GWT_TMP && $GWT_TMP == /tmp/gwt-* ]]; then
         if [[ ${GWT_KEEP_TMP:-0} == 1 ]]; then
             echo "kept $GWT_TMP" >&2
@@ -185,9 +215,10 @@ gwt_cleanup() {
     return 0
 }
 
-# wait_for TIMEOUT CMD...: retry CMD (output silenced) every 0.2 s for up to TIMEOUT seconds.
+# wait_for TIMEOUT CMD...: retry CMD (output silenced) every 0.2 s for up to TIMEOUT seconds
+# (stretched by GW_TEST_TIME_FACTOR).
 wait_for() {
-    local deadline=$((SECONDS + $1))
+    local deadline=$((SECONDS + $(gwt_t "$1")))
     shift
     while true; do
         "$@" >/dev/null 2>&1 && return 0
@@ -203,6 +234,9 @@ gwt_ns() {
     local ns=$GWT_PREFIX$2
     ip netns add "$ns" || gwt_fail "ip netns add $ns"
     GWT_NAMESPACES+=("$ns")
+    local out
+    out=$(ip netns exec "$ns" true 2>&1) || gwt_fail "host prerequisite: 'ip netns exec' does not" \
+        "work here: $out (in a chroot, make its root a mount point first: mount --bind DIR DIR)"
     ip -n "$ns" link set lo up
     ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
         net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
@@ -277,8 +311,37 @@ gwt_start_gwd() {
     # shellcheck disable=SC2086  # GWT_GWD_ARGS: extra words for gwd (debugging), split on purpose
     ip netns exec "$ns" "$GWT_GWD" --config "$cfg" --log-level "${GWT_LOG_LEVEL:-info}" \
         --run-dir "$(gwt_run_dir "$ns")" ${GWT_GWD_ARGS:-} >>"$log" 2>&1 &
+    gwt_started_gwd "$ns" "$cfg" "$log"
+}
+
+# gwt_start_gwd_with_etc NS ETC CONFIG LOG: gwt_start_gwd, with the folder ETC bound over /etc
+# for this gwd alone (a mount namespace of its own, inside `ip netns exec`'s). Make ETC with
+# gwt_private_etc; files written into it later show through at once.
+gwt_start_gwd_with_etc() {
+    local ns=$1 etc=$2 cfg=$3 log=$4
+    echo "==== $(date +%T) gwd --config $cfg (namespace $ns, /etc from $etc)" >>"$log"
+    # `unshare` and `exec` keep the PID, so $! is gwd itself, as above.
+    # shellcheck disable=SC2016,SC2086  # $1 is for the inner shell; GWT_GWD_ARGS as above
+    ip netns exec "$ns" unshare --mount --propagation private -- \
+        sh -c 'mount --bind "$1" /etc || exit 125; shift; exec "$@"' sh "$etc" \
+        "$GWT_GWD" --config "$cfg" --log-level "${GWT_LOG_LEVEL:-info}" \
+        --run-dir "$(gwt_run_dir "$ns")" ${GWT_GWD_ARGS:-} >>"$log" 2>&1 &
+    gwt_started_gwd "$ns" "$cfg" "$log"
+}
+
+# gwt_private_etc DIR: a copy of the host's /etc in DIR, without the files a test may want to
+# provide (hosts, resolv.conf, hostname), whether or not the host has them.
+gwt_private_etc() {
+    mkdir -p "$1" && cp -a /etc/. "$1/" || gwt_fail "cannot copy /etc to $1"
+    rm -f "$1/hosts" "$1/resolv.conf" "$1/hostname"
+}
+
+# gwt_started_gwd NS CONFIG LOG: book-keeping for a gwd just started in the background.
+gwt_started_gwd() {
+    local ns=$1 cfg=$2 log=$3
     GWT_GWD_PID=$!
     GWT_PIDS+=("$GWT_GWD_PID")
+    GWT_GWD_STARTED+=("$GWT_GWD_PID $ns $cfg")
     [[ " ${GWT_LOGS[*]} " == *" $log "* ]] || GWT_LOGS+=("$log")
     [[ " ${GWT_GWD_NAMESPACES[*]} " == *" $ns "* ]] || GWT_GWD_NAMESPACES+=("$ns")
     gwt_log "started gwd pid $GWT_GWD_PID in $ns with $(basename "$cfg")"
@@ -292,14 +355,29 @@ gwt_run_dir() { echo "$GWT_TMP/run/$1"; }
 gwt_ctl() {
     local ns=$1
     shift
-    GW_RUN_DIR=$(gwt_run_dir "$ns") "$GWT_GWCTL" "$@"
+    GW_RUN_DIR=$(gwt_run_dir "$ns") "$GWT_GWCTL" --timeout "$(gwt_t 10)" "$@"
+}
+
+# gwt_public_copy FILE: prints the path of a copy of FILE that every user may run and read,
+# in a folder of this run's (mode 0755 up from /tmp). The clone may be unreachable for them.
+GWT_PUBLIC=
+gwt_public_copy() {
+    if [[ -z $GWT_PUBLIC ]]; then
+        GWT_PUBLIC=$(mktemp -d "/tmp/gwt-$$.XXXXXX") || gwt_fail "mktemp failed"
+        GWT_PUBLIC_DIRS+=("$GWT_PUBLIC")
+        chmod 755 "$GWT_PUBLIC"
+    fi
+    local copy
+    copy=$GWT_PUBLIC/$(basename "$1")
+    [[ -e $copy ]] || install -m 0755 "$1" "$copy" || gwt_fail "cannot copy $1 to $GWT_PUBLIC"
+    echo "$copy"
 }
 
 # gwt_wait_exit PID TIMEOUT: wait until PID has exited; sets GWT_RC (its exit code).
 # Returns 1 if it is still running after TIMEOUT seconds.
 GWT_RC=
 gwt_wait_exit() {
-    local pid=$1 deadline=$((SECONDS + $2))
+    local pid=$1 deadline=$((SECONDS + $(gwt_t "$2")))
     while gwt_alive "$pid"; do
         ((SECONDS >= deadline)) && return 1
         sleep 0.1
@@ -400,7 +478,7 @@ gwt_assert_log() {
 # gwt_transfer SRC_NS DST_NS DST_ADDR SIZE_MB TIMEOUT [PORT]: send SIZE_MB of random data over TCP
 # (socat) from SRC_NS to DST_ADDR in DST_NS; fail unless size and sha256 match within TIMEOUT s.
 gwt_transfer() {
-    local src=$1 dst=$2 addr=$3 mb=$4 t=$5 port=${6:-5001}
+    local src=$1 dst=$2 addr=$3 mb=$4 t=$(gwt_t "$5") port=${6:-5001}
     local f=$GWT_TMP/tx-$mb.bin out=$GWT_TMP/rx-$mb-$RANDOM.bin rpid rc t0 sum_tx sum_rx target=$3
     [[ $addr == *:* ]] && target="[$addr]"
     [[ -f $f ]] || head -c "$((mb * 1024 * 1024))" /dev/urandom >"$f" || gwt_fail "cannot make $f"

@@ -44,7 +44,7 @@ gwt_assert_eventually 10 "client pings the gateway's fd88::1" gwt_ping "$CL" fd8
 gwt_assert_eventually 10 "host pings the client's 10.88.0.2" gwt_ping "$HOST" 10.88.0.2
 gwt_assert_eventually 10 "host pings the client's fd88::2" gwt_ping "$HOST" fd88::2
 gwt_assert "client -> host 1420-byte IPv6 packets over the IPv6 underlay" \
-    gwt_in "$CL" ping -n -q -c 3 -i 0.2 -W 2 -M "do" -s 1372 fd99::2
+    gwt_in "$CL" ping -n -q -c 3 -i 0.2 -W "$(gwt_t 2)" -M "do" -s 1372 fd99::2
 gwt_soft "4 MiB TCP client -> host over IPv6 inside" gwt_transfer "$CL" "$HOST" fd99::2 4 20 5001
 gwt_soft "4 MiB TCP host -> client over IPv4 inside" gwt_transfer "$HOST" "$CL" 10.88.0.2 4 20 5002
 

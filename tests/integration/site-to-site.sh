@@ -47,8 +47,8 @@ gwt_assert_eventually 10 "hostA pings hostB fd02::2" gwt_ping "$HA" fd02::2
 gwt_assert_eventually 10 "hostB pings hostA 10.1.0.2" gwt_ping "$HB" 10.1.0.2
 gwt_assert_eventually 10 "hostB pings hostA fd01::2" gwt_ping "$HB" fd01::2
 # Full-size packets: 1392 + 28 = 1372 + 48 = 1420 bytes, the tunnel MTU, with DF set.
-gwt_assert "hostA -> hostB 1420-byte IPv4 packets (DF)" gwt_in "$HA" ping -n -q -c 3 -i 0.2 -W 2 -M "do" -s 1392 10.2.0.2
-gwt_assert "hostA -> hostB 1420-byte IPv6 packets" gwt_in "$HA" ping -n -q -c 3 -i 0.2 -W 2 -M "do" -s 1372 fd02::2
+gwt_assert "hostA -> hostB 1420-byte IPv4 packets (DF)" gwt_in "$HA" ping -n -q -c 3 -i 0.2 -W "$(gwt_t 2)" -M "do" -s 1392 10.2.0.2
+gwt_assert "hostA -> hostB 1420-byte IPv6 packets" gwt_in "$HA" ping -n -q -c 3 -i 0.2 -W "$(gwt_t 2)" -M "do" -s 1372 fd02::2
 gwt_assert "a burst of 200 pings loses nothing" bash -c \
     "ip netns exec '$HA' ping -n -q -c 200 -i 0.002 -W 2 10.2.0.2 | grep -q ' 0% packet loss'"
 

@@ -16,6 +16,10 @@ client=$1
 server=$2
 
 tmp=$(mktemp -d)
+# Hang guards (never what a check measures) stretch with the build's time factor.
+f=${GW_TEST_TIME_FACTOR:-1}
+guard=$((20 * f))
+wait_s=$((5 * f))
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do
@@ -50,16 +54,16 @@ local_key() {
 
 # start_server NAME ARGS...: runs the server on a port the OS picks, with
 # output in $tmp/NAME.sout and .serr; sets spid and port. Fails if no
-# "listening on" line shows up within 10 s.
+# "listening on" line shows up within 10 s (stretched by the time factor).
 start_server() {
   local name=$1
   shift
   : >"$tmp/$name.sout"  # exists before the loop below reads it
-  timeout 20 "$server" --port 0 --timeout 5 "$@" >"$tmp/$name.sout" 2>"$tmp/$name.serr" &
+  timeout "$guard" "$server" --port 0 --timeout "$wait_s" "$@" >"$tmp/$name.sout" 2>"$tmp/$name.serr" &
   spid=$!
   pids+=("$spid")
   port=
-  for _ in $(seq 100); do
+  for _ in $(seq $((100 * f))); do
     port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/$name.sout")
     [[ -n $port ]] && return 0
     kill -0 "$spid" 2>/dev/null || break
@@ -78,7 +82,7 @@ run_pair() {
   # shellcheck disable=SC2086  # the argument lists are split on purpose
   start_server "$name" $2 || return 1
   # shellcheck disable=SC2086
-  timeout 20 "$client" --port "$port" --timeout 5 $3 <"$tmp/messages" \
+  timeout "$guard" "$client" --port "$port" --timeout "$wait_s" $3 <"$tmp/messages" \
     >"$tmp/$name.cout" 2>"$tmp/$name.cerr"
   crc=$?
   wait "$spid"
@@ -178,7 +182,7 @@ wait "$spid" 2>/dev/null
 server_key=$(field "$tmp/ik-key.sout" "local static key (base64)")
 run_pair ik "--protocol $p $keys" "--protocol $p $ckeys --remote-key $server_key"
 check_echo ik 128
-timeout 20 "$client" --protocol "$p" --port 1 </dev/null >/dev/null 2>"$tmp/ik-nokey.cerr"
+timeout "$guard" "$client" --protocol "$p" --port 1 </dev/null >/dev/null 2>"$tmp/ik-nokey.cerr"
 rc=$?
 if [[ $rc -eq 2 && $(wc -l <"$tmp/ik-nokey.cerr") -eq 1 ]]; then
   ok "ik without --remote-key: exit 2 ($(cat "$tmp/ik-nokey.cerr"))"
@@ -225,7 +229,7 @@ for _ in $(seq 100); do
   [[ -s $tmp/stall.port ]] && break
   sleep 0.1
 done
-timeout 20 "$client" --port "$(cat "$tmp/stall.port")" --timeout 2 --message hi \
+timeout "$guard" "$client" --port "$(cat "$tmp/stall.port")" --timeout 2 --message hi \
   >/dev/null 2>"$tmp/stall.cerr"
 rc=$?
 kill "$stall" 2>/dev/null
@@ -257,7 +261,7 @@ fi
 usage_error() {
   local name=$1
   shift
-  timeout 20 "$client" --port 1 "$@" </dev/null >/dev/null 2>"$tmp/usage.err"
+  timeout "$guard" "$client" --port 1 "$@" </dev/null >/dev/null 2>"$tmp/usage.err"
   local rc=$?
   if [[ $rc -eq 2 && $(wc -l <"$tmp/usage.err") -eq 1 ]]; then
     ok "$name: exit 2 ($(cat "$tmp/usage.err"))"
@@ -270,7 +274,7 @@ usage_error "unsupported curve" --protocol Noise_XX_448_ChaChaPoly_BLAKE2b
 usage_error "bad key text" --remote-key not-a-key
 usage_error "bad prologue" --prologue 0g
 usage_error "unknown option" --frobnicate
-timeout 20 "$server" --port 0 --protocol Noise_ZZ_25519_ChaChaPoly_BLAKE2b \
+timeout "$guard" "$server" --port 0 --protocol Noise_ZZ_25519_ChaChaPoly_BLAKE2b \
   >/dev/null 2>"$tmp/usage.err"
 rc=$?
 if [[ $rc -eq 2 ]]; then

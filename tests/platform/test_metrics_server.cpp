@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "metrics_server.hpp"
+#include "support/hang_guard.hpp"
 
 using gw::daemon::MetricsServer;
 
@@ -33,7 +34,8 @@ const char* const kBody = "# TYPE gw_peers gauge\ngw_peers{interface=\"gw0\"} 1\
 // on that thread, so that everything ends and the thread's run() returns.
 class Running {
  public:
-  explicit Running(std::chrono::steady_clock::duration deadline = std::chrono::seconds(5))
+  explicit Running(
+      std::chrono::steady_clock::duration deadline = gw::test::hang_guard(std::chrono::seconds(5)))
       : server_(
             io_, 0,
             [this] {
@@ -97,7 +99,7 @@ class Client {
     ended = false;
     while (true) {
       pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 10000) <= 0) return got;
+      if (::poll(&p, 1, gw::test::hang_guard_ms(10000)) <= 0) return got;
       char buf[4096];
       const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) {

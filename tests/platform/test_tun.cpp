@@ -19,6 +19,7 @@
 #include "gw/platform/tun.hpp"
 #include "gw/platform/udp.hpp"
 #include "support.hpp"
+#include "support/hang_guard.hpp"
 
 using gw::platform::Netlink;
 using gw::platform::Tun;
@@ -168,7 +169,7 @@ std::vector<std::uint8_t> read_echo_reply(const Tun& tun) {
   const std::size_t skip = tun.offloads().vnet_hdr ? kVnetHeader : 0;
   for (int attempt = 0; attempt < 50; ++attempt) {
     pollfd p{tun.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return {};
+    if (::poll(&p, 1, gw::test::hang_guard_ms(5000)) <= 0) return {};
     const ssize_t n = tun.read(buffer);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
@@ -251,7 +252,7 @@ TEST_CASE("Tun with USO: a UDP GSO batch comes out as one super-packet with a vn
   bool found = false;
   for (int reads = 0; reads < 50 && !found; ++reads) {
     pollfd p{tun.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
+    if (::poll(&p, 1, gw::test::hang_guard_ms(5000)) <= 0) break;
     const ssize_t n = tun.read(buffer);
     if (n < static_cast<ssize_t>(kVnetHeader + 28)) continue;
     const std::uint8_t* ip = buffer.data() + kVnetHeader;

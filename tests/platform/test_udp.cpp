@@ -16,6 +16,7 @@
 #include "gw/platform/tun.hpp"
 #include "gw/platform/udp.hpp"
 #include "support.hpp"
+#include "support/hang_guard.hpp"
 
 using gw::Bytes;
 using gw::platform::RecvBatch;
@@ -51,7 +52,7 @@ std::vector<Received> receive(UdpSocket& socket, RecvBatch& batch, std::size_t w
     }
     if (n != 0) continue;
     pollfd p{socket.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 2000) <= 0) break;
+    if (::poll(&p, 1, gw::test::hang_guard_ms(2000)) <= 0) break;
   }
   return got;
 }
@@ -330,7 +331,7 @@ TEST_CASE("UdpSocket: with GSO and GRO the run travels as one message, split on 
     // read by one receive() into a batch of a single message.
     RecvBatch one(1, 65536);
     pollfd p{receiver.fd(), POLLIN, 0};
-    REQUIRE(::poll(&p, 1, 2000) == 1);
+    REQUIRE(::poll(&p, 1, gw::test::hang_guard_ms(2000)) == 1);
     REQUIRE(receiver.receive(one) == 41);
     for (std::size_t i = 0; i < 41; ++i) {
       CAPTURE(i);
@@ -372,7 +373,7 @@ TEST_CASE("UdpSocket: GSO segments above the path MTU go one by one, fragmented"
   std::size_t seen = 0;
   for (int reads = 0; reads < 200 && seen < datagrams.size(); ++reads) {
     pollfd p{tun.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 2000) <= 0) break;
+    if (::poll(&p, 1, gw::test::hang_guard_ms(2000)) <= 0) break;
     const ssize_t n = tun.read(buffer);
     if (n < 28) continue;
     const std::uint8_t* ip = buffer.data();
