@@ -23,7 +23,7 @@ _gwctl() {
   COMPREPLY=()
 
   # Options that take a value: the word after them is that value.
-  local valued='--run-dir --public-key --public-key-file --endpoint --allowed-ips --persistent-keepalive --psk-file'
+  local valued='--run-dir --timeout --public-key --public-key-file --endpoint --allowed-ips --persistent-keepalive --psk-file'
   valued+=' --ca-key --name --addresses --subnets --groups --duration --not-before --out --ca --revoked --at --list --fingerprint'
 
   # The words before the cursor: positionals in order, and --run-dir.
@@ -94,7 +94,7 @@ _gwctl() {
           opts='--help'
           ;;
         list)
-          opts='--json --help'
+          opts='--json --certified --help'
           ((${#pos[@]} == 2)) && want=iface
           ;;
         add)
@@ -155,7 +155,7 @@ _gwctl() {
   esac
 
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$opts --run-dir" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "$opts --run-dir --timeout" -- "$cur")
     return
   fi
   case $want in

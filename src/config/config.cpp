@@ -471,7 +471,7 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   c.check_keys(root, "$",
                {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
                 "group", "control_group", "metrics_port", "certificate_file", "trusted_cas",
-                "revocation_file", "peers"});
+                "revocation_file", "certificate_exit_nodes", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
@@ -541,6 +541,13 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   if (const json* v = c.field(root, "$", "metrics_port", "")) {
     if (auto n = c.integer_value(*v, "$.metrics_port", 0, 65535, "a TCP port (0: off)")) {
       cfg.metrics_port = static_cast<std::uint16_t>(*n);
+    }
+  }
+  if (const json* v = c.field(root, "$", "certificate_exit_nodes", "")) {
+    if (v->is_boolean()) {
+      cfg.certificate_exit_nodes = v->get<bool>();
+    } else {
+      c.fail_value("$.certificate_exit_nodes", "true or false", *v);
     }
   }
 
@@ -814,6 +821,7 @@ std::string to_json(const InterfaceConfig& config) {
   if (config.certificate_file) j["certificate_file"] = *config.certificate_file;
   if (!config.trusted_cas.empty()) j["trusted_cas"] = config.trusted_cas;
   if (config.revocation_file) j["revocation_file"] = *config.revocation_file;
+  if (config.certificate_exit_nodes) j["certificate_exit_nodes"] = true;
   ojson peers = ojson::array();
   for (const Peer& p : config.peers) {
     ojson pj;

@@ -56,6 +56,8 @@ const char* drop_reason(Drop d) noexcept {
       return "too_many_handshakes";
     case Drop::no_session:
       return "no_session";
+    case Drop::not_admitted:
+      return "not_admitted";
     case Drop::count_:
       break;
   }
@@ -75,6 +77,7 @@ bool is_handshake_failure(Drop d) noexcept {
     case Drop::psk_not_configured:
     case Drop::bad_payload:
     case Drop::critical_extension:
+    case Drop::not_admitted:
       return true;
     default:
       return false;

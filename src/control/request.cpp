@@ -199,9 +199,16 @@ std::variant<Request, Error> parse_request(std::string_view line) {
   switch (out.command) {
     case Command::version:
     case Command::show:
-    case Command::peer_list:
     case Command::reload:
       if (auto e = check_members(req, "$", {"version", "command"})) return *e;
+      break;
+    case Command::peer_list:
+      if (auto e = check_members(req, "$", {"version", "command", "certified"})) return *e;
+      if (const auto it = req.find("certified"); it != req.end()) {
+        if (!it->is_boolean())
+          return bad("$.certified: expected true or false, got " + describe(*it));
+        out.certified = it->get<bool>();
+      }
       break;
     case Command::peer_add: {
       if (auto e = check_members(req, "$", {"version", "command", "peer"})) return *e;

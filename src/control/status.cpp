@@ -45,6 +45,11 @@ json peer_json(const PeerStatus& p) {
       {"tx_packets", p.tx_packets},
       {"handshakes", p.handshakes},
       {"suite", optional_string(p.suite)},
+      {"handshake_pending_since", p.handshake_pending_since},
+      {"handshake_attempts", p.handshake_attempts},
+      {"handshake_trouble", optional_string(p.handshake_trouble)},
+      {"certificate", optional_string(p.certificate)},
+      {"certificate_expires", p.certificate_expires},
   };
 }
 
@@ -204,6 +209,21 @@ class Reader {
   std::string& error_;
 };
 
+// Members newer gwds send: absent from an older one's reply, and then left
+// at their defaults.
+bool read_peer_additions(Reader& r, const json& j, const std::string& path, PeerStatus& p) {
+  const auto has = [&](const char* key) { return j.contains(key); };
+  return (!has("handshake_pending_since") ||
+          r.int64(j, path, "handshake_pending_since", p.handshake_pending_since)) &&
+         (!has("handshake_attempts") ||
+          r.uint64(j, path, "handshake_attempts", p.handshake_attempts)) &&
+         (!has("handshake_trouble") ||
+          r.optional_string(j, path, "handshake_trouble", p.handshake_trouble)) &&
+         (!has("certificate") || r.optional_string(j, path, "certificate", p.certificate)) &&
+         (!has("certificate_expires") ||
+          r.int64(j, path, "certificate_expires", p.certificate_expires));
+}
+
 bool read_peer(Reader& r, const json& j, const std::string& path, PeerStatus& p) {
   return r.object(j, path) && r.string(j, path, "name", p.name) &&
          r.string(j, path, "public_key", p.public_key) &&
@@ -217,7 +237,7 @@ bool read_peer(Reader& r, const json& j, const std::string& path, PeerStatus& p)
          r.uint64(j, path, "rx_packets", p.rx_packets) &&
          r.uint64(j, path, "tx_packets", p.tx_packets) &&
          r.uint64(j, path, "handshakes", p.handshakes) &&
-         r.optional_string(j, path, "suite", p.suite);
+         r.optional_string(j, path, "suite", p.suite) && read_peer_additions(r, j, path, p);
 }
 
 bool read_interface(Reader& r, const json& j, const std::string& path, Status& s) {

@@ -31,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "admission.hpp"
 #include "control_server.hpp"
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
@@ -47,6 +48,7 @@
 #include "gw/routing/allowed_ips.hpp"
 #include "gw/session/engine.hpp"
 #include "gw/session/suites.hpp"
+#include "mac1_watch.hpp"
 #include "metrics_server.hpp"
 #include "worker_pool.hpp"
 
@@ -80,6 +82,9 @@ constexpr std::uint32_t kTunnelRulePriority = 32765;
 // Handshake attempts without success before a DNS name is resolved again.
 constexpr std::chrono::seconds kResolveInterval{5};  // at most one resolution per peer this often
 constexpr unsigned kResolveAfterAttempts = 3;
+// How long the host's addresses and routes, read for the certificate
+// checks, are trusted before they are read again.
+constexpr auto kUnderlayMaxAge = std::chrono::seconds(5);
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -136,8 +141,9 @@ class Interface final : public session::Sink,
   void on_event(const Event& event) override;
 
   // --- session::Authorizer: configured peers, and peers with a certificate ---
-  std::optional<PeerId> authorize(session::Engine& engine, const crypto::PublicKey& key,
-                                  const wire::ExtensionList& extensions) override;
+  session::Admission authorize(Instant now, session::Role our_role, const crypto::PublicKey& key,
+                               std::optional<PeerId> known,
+                               const wire::ExtensionList& extensions) override;
 
   // --- offload::SegmentOutput: TUN frames cut into packet slots ---
   MutBytes next(std::size_t size) override;
@@ -156,8 +162,16 @@ class Interface final : public session::Sink,
     Instant last_resolve{};  // when the last asynchronous resolution started
     bool keepalive = false;  // starts its session without waiting for traffic
     // A peer admitted by its certificate (not in the config file): the
-    // certificate it showed last.
+    // certificate whose grant it holds (the one it showed last).
     std::optional<identity::Certificate> certificate;
+  };
+  // What the host routes itself, for the certificate conflict checks: read
+  // again when older than kUnderlayMaxAge.
+  struct Underlay {
+    std::vector<routing::Prefix> addresses;              // every interface's
+    std::vector<platform::Netlink::DeviceRoute> routes;  // the main table's, other devices
+    Instant read{};
+    bool valid = false;
   };
   struct AddedRoute {
     routing::Prefix prefix;
@@ -173,6 +187,15 @@ class Interface final : public session::Sink,
   void add_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_running_peer(PeerId id);
+  // The daemon's side of a peer gone from the engine: routes, allowed IPs, name.
+  void forget_peer_state(PeerId id);
+  // A certificate's grant for peer `id` (new or renewed): the old grant's
+  // prefixes and routes go, the new ones come, as one step.
+  void commit_grant(PeerId id, Grant grant);
+  // Why a certificate may not grant `prefix` to the peer `self`, or nullopt.
+  std::optional<std::string> prefix_conflict(const routing::Prefix& prefix, PeerId self);
+  const Underlay& underlay();
+  void count_refusal(const crypto::PublicKey& key, const std::string& name, const std::string& why);
   // Removes the peer admitted by its certificate with this key, if any: a
   // configured peer of the same key replaces it.
   void drop_certified(const crypto::PublicKey& key);
@@ -193,6 +216,7 @@ class Interface final : public session::Sink,
                       const session::PeerStats& st, std::chrono::system_clock::time_point wall,
                       Clock::time_point steady) const;
   nlohmann::json peer_list() const;
+  nlohmann::json certified_list() const;
   std::string peer_add(control::Request& req);
   std::string peer_remove(const control::Request& req);
   std::string peer_set(control::Request& req);
@@ -225,6 +249,8 @@ class Interface final : public session::Sink,
   void flush_sends();
   void arm_timer(Instant deadline);
   void log_drop(const Event& e);
+  // Warns when initiations with a bad mac1 keep coming from one source.
+  void watch_mac1(const Endpoint& from);
   void log_summary() const;
 
   std::uint8_t* slot(std::size_t i) noexcept { return slots_.data() + i * slot_stride_; }
@@ -250,7 +276,13 @@ class Interface final : public session::Sink,
   platform::UdpSocket udp_;
   platform::Tun tun_;
   bool vnet_ = false;
-  std::uint32_t table_ = 0;  // of a full tunnel; 0: none
+  std::uint32_t table_ = 0;      // of a full tunnel; 0: none
+  std::uint32_t own_table_ = 0;  // gwd's own table: a full tunnel's, exit nodes' default routes
+  // The grant of the certificate the authorizer admitted last, committed
+  // when the engine reports that handshake done (Event::admitted).
+  std::optional<std::pair<crypto::PublicKey, Grant>> candidate_;
+  Underlay underlay_;
+  Mac1Watch mac1_watch_;
   std::vector<AddedRoute> routes_added_;
   std::vector<platform::Rule> rules_added_;
 
@@ -452,7 +484,9 @@ PeerId Interface::add_running_peer(const config::Peer& p,
 
 void Interface::add_routes(const std::vector<routing::Prefix>& prefixes) {
   for (const routing::Prefix& prefix : prefixes) {
-    const std::uint32_t table = prefix.length == 0 ? table_ : platform::kMainTable;
+    // A default route never goes into the main table: a full tunnel's goes
+    // into its table (its rules send traffic there), an exit node's too.
+    const std::uint32_t table = prefix.length == 0 ? own_table_ : platform::kMainTable;
     try {
       netlink_->add_route(tun_.ifindex(), prefix, table);
       routes_added_.push_back({prefix, table});
@@ -489,11 +523,15 @@ void Interface::drop_certified(const crypto::PublicKey& key) {
 }
 
 void Interface::remove_running_peer(PeerId id) {
+  engine_->remove_peer(id);  // ends its sessions and wipes their keys
+  forget_peer_state(id);
+}
+
+void Interface::forget_peer_state(PeerId id) {
   const auto it = peers_.find(id);
   if (it == peers_.end()) return;
   remove_routes(it->second.allowed_ips);
   allowed_.remove_value(id);
-  engine_->remove_peer(id);  // ends its sessions and wipes their keys
   peers_.erase(it);
 }
 
@@ -592,7 +630,7 @@ std::string Interface::handle_request(std::string_view line) {
       case control::Command::show:
         return control::ok_reply(control::to_json(status()));
       case control::Command::peer_list:
-        return control::ok_reply({{"peers", peer_list()}});
+        return control::ok_reply({{"peers", req.certified ? certified_list() : peer_list()}});
       case control::Command::peer_add:
         return peer_add(req);
       case control::Command::peer_remove:
@@ -614,12 +652,29 @@ void Interface::add_live_state(control::Status& s, control::PeerStatus& ps, Peer
                                const session::PeerStats& st,
                                std::chrono::system_clock::time_point wall,
                                Clock::time_point steady) const {
+  const auto unix_at = [&](Instant t) {
+    const auto at =
+        wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(steady - t);
+    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  };
   ps.session = engine_->has_session(id);
-  if (st.last_handshake) {
-    const auto at = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                               steady - *st.last_handshake);
-    ps.latest_handshake =
-        std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  if (st.last_handshake) ps.latest_handshake = unix_at(*st.last_handshake);
+  if (st.attempt_since) {
+    ps.handshake_pending_since = unix_at(*st.attempt_since);
+    ps.handshake_attempts = st.attempts;
+  }
+  switch (st.trouble) {
+    case session::Trouble::none:
+      break;
+    case session::Trouble::no_response:
+      ps.handshake_trouble = "no_response";
+      break;
+    case session::Trouble::not_confirmed:
+      ps.handshake_trouble = "not_confirmed";
+      break;
+    case session::Trouble::refused:
+      ps.handshake_trouble = control::drop_reason(st.refusal);
+      break;
   }
   ps.rx_bytes = st.rx_bytes;
   ps.tx_bytes = st.tx_bytes;
@@ -679,6 +734,8 @@ control::Status Interface::status() const {
     if (const auto ep = engine_->endpoint(id)) ps.endpoint = ep->to_string();
     for (const routing::Prefix& p : info.allowed_ips)
       ps.allowed_ips.push_back(p.to_string());
+    ps.certificate = identity::to_hex(identity::fingerprint(*info.certificate));
+    ps.certificate_expires = info.certificate->not_after;
     add_live_state(s, ps, id, *st, wall, steady);
   }
   for (const auto& [why, n] : cert_refusals_)
@@ -696,6 +753,30 @@ control::Status Interface::status() const {
   s.counters.dropped["tun_write_error"] = tun_write_errors_;
   s.counters.cookie_replies_sent = cookies_sent_;
   return s;
+}
+
+nlohmann::json Interface::certified_list() const {
+  std::vector<std::pair<std::string, PeerId>> certified;
+  for (const auto& [id, info] : peers_) {
+    if (info.certificate) certified.emplace_back(info.name, id);
+  }
+  std::sort(certified.begin(), certified.end());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [name, id] : certified) {
+    const identity::Certificate& cert = *peers_.at(id).certificate;
+    nlohmann::json ips = nlohmann::json::array();
+    for (const routing::Prefix& p : peers_.at(id).allowed_ips)
+      ips.push_back(p.to_string());
+    const auto ep = engine_->endpoint(id);
+    list.push_back({{"name", name},
+                    {"public_key", key_text(cert.public_key)},
+                    {"endpoint", ep ? nlohmann::json(ep->to_string()) : nullptr},
+                    {"allowed_ips", std::move(ips)},
+                    {"certificate", identity::to_hex(identity::fingerprint(cert))},
+                    {"not_after", cert.not_after},
+                    {"groups", cert.groups}});
+  }
+  return list;
 }
 
 nlohmann::json Interface::peer_list() const {
@@ -976,79 +1057,123 @@ std::string Interface::reload() {
                             {"restart_required", std::move(restart)}});
 }
 
-std::optional<PeerId> Interface::authorize(session::Engine& engine, const crypto::PublicKey& key,
-                                           const wire::ExtensionList& extensions) {
-  const auto known = engine.find_peer(key);
+void Interface::count_refusal(const crypto::PublicKey& key, const std::string& name,
+                              const std::string& why) {
+  ++cert_refusals_[why];
+  std::uint64_t held = 0;
+  if (cert_limits_[why.substr(0, why.find(' '))].allow(Clock::now(), held)) {
+    log_.warn("refused the certificate" + (name.empty() ? "" : " of " + name) + " with key " +
+              key_text(key) + ": " + why +
+              (held != 0 ? " (" + std::to_string(held) + " more not logged)" : ""));
+  }
+}
+
+session::Admission Interface::authorize(Instant now, session::Role our_role,
+                                        const crypto::PublicKey& key, std::optional<PeerId> known,
+                                        const wire::ExtensionList& extensions) {
+  (void)our_role;  // the same rules in both roles
   const auto info = known ? peers_.find(*known) : peers_.end();
   // A configured peer: its key is enough.
-  if (known && (info == peers_.end() || !info->second.certificate)) return known;
-  if (cas_.empty()) return std::nullopt;
-  const auto refuse = [&](const std::string& why,
-                          const std::string& name) -> std::optional<PeerId> {
-    ++cert_refusals_[why];
-    std::uint64_t held = 0;
-    if (cert_limits_[why.substr(0, why.find(' '))].allow(Clock::now(), held)) {
-      log_.warn("refused the certificate" + (name.empty() ? "" : " of " + name) + " with key " +
-                key_text(key) + ": " + why +
-                (held != 0 ? " (" + std::to_string(held) + " more not logged)" : ""));
-    }
-    // A peer admitted by an earlier certificate loses its place with it.
-    if (known) remove_running_peer(*known);
-    return std::nullopt;
-  };
-  const wire::Extension* ext = extensions.find(wire_spec::kExtCertificate);
-  if (ext == nullptr) {
-    if (known) return refuse("no_certificate", info->second.name);
-    return std::nullopt;  // an unknown key without a certificate: unknown_peer, as ever
+  if (known && (info == peers_.end() || !info->second.certificate)) {
+    return session::Admission::existing(*known);
   }
-  std::string error;
-  const auto cert = identity::decode(ext->value, &error);
-  if (!cert) return refuse("malformed", "");
-  const identity::CertError verdict = identity::verify(*cert, cas_, revoked_, unix_now(), key);
-  if (verdict != identity::CertError::ok) return refuse(identity::reason(verdict), cert->name);
-  if (known) {
-    info->second.certificate = *cert;  // renewed, say
-    return known;
+  if (cas_.empty()) return session::Admission::refuse();
+  const std::string name = info != peers_.end() ? info->second.name : "";
+  // A peer that never showed a certificate is unknown, as ever; one admitted
+  // by a certificate that shows none now is refused by name.
+  if (!known && extensions.find(wire_spec::kExtCertificate) == nullptr) {
+    return session::Admission::refuse();
   }
-  // Its networks: each address as a host route, each subnet as it is. One a
-  // configured peer (or another certificate) routes already is refused: a
-  // certificate must not take traffic meant for someone else.
-  std::vector<routing::Prefix> prefixes;
-  for (const routing::Prefix& a : cert->addresses) {
-    prefixes.push_back(
-        routing::Prefix{a.family, a.address,
-                        static_cast<std::uint8_t>(a.family == routing::Family::v4 ? 32 : 128)});
+  const PeerId self = known.value_or(session::kNoPeer);
+  const Verdict v =
+      decide({cas_, revoked_, config_->certificate_exit_nodes}, unix_now(), key, extensions,
+             [&](const routing::Prefix& p) { return prefix_conflict(p, self); });
+  if (!v.admit) {
+    count_refusal(key, v.name.empty() ? name : v.name, v.reason);
+    return session::Admission::refuse();  // a known one is forgotten by the engine
   }
-  for (const routing::Prefix& n : cert->subnets)
-    prefixes.push_back(n);
-  for (const routing::Prefix& p : prefixes) {
-    const std::size_t len = p.family == routing::Family::v4 ? 4 : 16;
-    if (allowed_.lookup(Bytes(p.address.data(), len))) {
-      return refuse("address_taken (" + p.to_string() + ")", cert->name);
-    }
-  }
+  const identity::Certificate& cert = v.grant->certificate;
+  // The sessions end when the certificate does, whoever starts the next handshake.
+  const Instant until = now + std::chrono::seconds(cert.not_after - unix_now());
+  candidate_.emplace(key, *v.grant);
+  if (known) return session::Admission::existing(*known, until);
   session::PeerConfig pc;
-  pc.name = cert->name;
-  pc.public_key = key;
-  const PeerId id = engine.add_peer(std::move(pc));
-  if (id == session::kNoPeer) return std::nullopt;
-  PeerInfo pinfo;
-  pinfo.name = cert->name;
-  pinfo.certificate = *cert;
-  for (const routing::Prefix& p : prefixes) {
-    allowed_.insert(p.masked(), id);
-    pinfo.allowed_ips.push_back(p.masked());
+  pc.name = cert.name;
+  return session::Admission::add(std::move(pc), until);
+}
+
+std::optional<std::string> Interface::prefix_conflict(const routing::Prefix& prefix, PeerId self) {
+  if (prefix.length == 0) {  // an exit node's default route: one peer holds it
+    for (const auto& [id, info] : peers_) {
+      if (id != self && has(info.allowed_ips, prefix)) return "routed to peer " + info.name;
+    }
+    return std::nullopt;
   }
-  peers_.emplace(id, std::move(pinfo));
+  if (const auto other = allowed_.overlapping(prefix, self)) {
+    return "overlaps a network of peer " + peer_name(*other);
+  }
+  const Underlay& u = underlay();
+  for (const routing::Prefix& a : u.addresses) {
+    const std::size_t len = a.family == routing::Family::v4 ? 4 : 16;
+    if (prefix.contains(Bytes(a.address.data(), len))) {
+      return "holds " +
+             routing::Prefix{a.family, a.address, static_cast<std::uint8_t>(len * 8)}.to_string() +
+             ", an address of this gateway";
+    }
+  }
+  for (const auto& r : u.routes) {
+    if (r.destination.length != 0 && r.destination.overlaps(prefix)) {
+      return "overlaps the route " + r.destination.masked().to_string() + " of this gateway";
+    }
+  }
+  return std::nullopt;
+}
+
+const Interface::Underlay& Interface::underlay() {
+  const Instant now = Clock::now();
+  if (underlay_.valid && now - underlay_.read < kUnderlayMaxAge) return underlay_;
+  underlay_.addresses = netlink_->all_addresses();
+  underlay_.routes.clear();
+  for (auto& r : netlink_->table_routes(platform::kMainTable)) {
+    if (r.ifindex != tun_.ifindex()) underlay_.routes.push_back(r);
+  }
+  underlay_.read = now;
+  underlay_.valid = true;
+  return underlay_;
+}
+
+void Interface::commit_grant(PeerId id, Grant grant) {
+  auto [it, fresh] = peers_.try_emplace(id);
+  PeerInfo& info = it->second;
+  const bool same = info.certificate && identity::fingerprint(*info.certificate) ==
+                                            identity::fingerprint(grant.certificate);
+  if (same) return;
+  std::vector<routing::Prefix> gone;
+  for (const routing::Prefix& p : info.allowed_ips) {
+    if (!has(grant.prefixes, p)) gone.push_back(p);
+  }
+  std::vector<routing::Prefix> added;
+  for (const routing::Prefix& p : grant.prefixes) {
+    if (!has(info.allowed_ips, p)) added.push_back(p);
+  }
+  remove_routes(gone);
+  for (const routing::Prefix& p : gone)
+    allowed_.remove(p);
+  for (const routing::Prefix& p : grant.prefixes)
+    allowed_.insert(p, id);
+  const std::string old_name = info.name;
+  info.name = grant.certificate.name;
+  info.allowed_ips = std::move(grant.prefixes);
+  info.certificate = std::move(grant.certificate);
   try {
-    add_routes(peers_.at(id).allowed_ips);
+    add_routes(added);
   } catch (const std::exception& e) {
-    log_.warn("peer " + cert->name + ": " + e.what());
+    log_.warn("peer " + info.name + ": " + e.what());
   }
-  log_.info("admitted peer " + cert->name + " by its certificate (" +
-            identity::to_hex(identity::fingerprint(*cert)).substr(0, 16) + "...), key " +
-            key_text(key));
-  return id;
+  const std::string fp = identity::to_hex(identity::fingerprint(*info.certificate)).substr(0, 16);
+  log_.info((fresh ? "admitted peer " + info.name + " by its certificate ("
+                   : "peer " + old_name + " holds a new certificate (" + info.name + ", ") +
+            fp + "...), key " + key_text(info.certificate->public_key));
 }
 
 bool Interface::start() {
@@ -1075,7 +1200,8 @@ bool Interface::start() {
       }
     }
     psks_.clear();
-    if (full_tunnel) table_ = tunnel_table(cfg.name);
+    own_table_ = tunnel_table(cfg.name);
+    if (full_tunnel) table_ = own_table_;
 
     // The UDP socket first: a busy port is the likeliest failure.
     platform::UdpSocket::Options uo;
@@ -1521,10 +1647,29 @@ void Interface::on_event(const Event& e) {
       log_.debug("suite retry sent to " + e.from.to_string());
       break;
     case Event::Kind::keys_wiped:
-      log_.debug("keys of peer " + peer_name(e.peer) + " wiped after 9 minutes without a session");
+      log_.debug("keys of peer " + peer_name(e.peer) + " wiped");
       break;
+    case Event::Kind::admitted:
+      // The handshake the authorizer admitted is done: its grant holds now.
+      if (candidate_ && e.key && candidate_->first == *e.key) {
+        commit_grant(e.peer, std::move(candidate_->second));
+      }
+      candidate_.reset();
+      break;
+    case Event::Kind::admission_ended: {
+      static constexpr const char* kWhy[] = {"its certificate expired", "idle for 9 minutes",
+                                             "its certificate was refused"};
+      log_.info("peer " + peer_name(e.peer) + " forgotten: " +
+                kWhy[static_cast<std::size_t>(e.ended)] + "; its addresses and routes are gone");
+      forget_peer_state(e.peer);
+      break;
+    }
     case Event::Kind::dropped:
       log_drop(e);
+      if (e.drop == Drop::bad_mac1 &&
+          e.message == static_cast<std::uint8_t>(wire::MessageType::initiation)) {
+        watch_mac1(e.from);
+      }
       // Traffic for a peer whose name did not resolve yet: try again.
       if (e.drop == Drop::no_session && peer_it != peers_.end() && peer_it->second.host &&
           !engine_->endpoint(e.peer)) {
@@ -1532,6 +1677,15 @@ void Interface::on_event(const Event& e) {
       }
       break;
   }
+}
+
+void Interface::watch_mac1(const Endpoint& from) {
+  const unsigned n = mac1_watch_.note(Clock::now(), from.source_key());
+  if (n == 0) return;
+  log_.warn("initiations from " + from.to_string() + " keep failing mac1 (" + std::to_string(n) +
+            " within a minute): a peer there most likely has a wrong public key for this "
+            "gateway, whose key is " +
+            key_text(engine_->public_key()));
 }
 
 void Interface::log_drop(const Event& e) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <ctime>
 
 namespace gw::gwctl {
 
@@ -28,7 +29,29 @@ bool string_array(const nlohmann::json& j, std::vector<std::string>& out) {
   return true;
 }
 
+// What a peer's handshake trouble most likely means, for a person.
+std::string trouble_text(const std::string& trouble) {
+  if (trouble == "no_response") {
+    return "no response to our initiations (the peer is down or unreachable, or its public key "
+           "is not the one configured here)";
+  }
+  if (trouble == "not_confirmed") {
+    return "the peer never confirmed our last message (it refuses our key, pre-shared key or "
+           "certificate)";
+  }
+  return "we refused the peer's response: " + trouble;
+}
+
 }  // namespace
+
+std::string utc_text(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (::gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
+}
 
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
   std::string out;
@@ -109,6 +132,20 @@ std::string show_text(const control::Status& status) {
              " sent\n";
     }
     if (p->suite) out += "  suite: " + *p->suite + "\n";
+    if (p->certificate) {
+      const std::int64_t left = p->certificate_expires - status.time;
+      out += "  certificate: " + p->certificate->substr(0, 16) + "..., " +
+             (left > 0 ? "expires in " + duration_text(static_cast<std::uint64_t>(left))
+                       : std::string("expired")) +
+             " (" + utc_text(p->certificate_expires) + ")\n";
+    }
+    if (p->handshake_pending_since != 0) {
+      out += "  handshake: pending since " + ago_text(p->handshake_pending_since, status.time) +
+             ", " + std::to_string(p->handshake_attempts) + " attempt" +
+             (p->handshake_attempts == 1 ? "" : "s") + "\n";
+    }
+    if (p->handshake_trouble)
+      out += "  handshake trouble: " + trouble_text(*p->handshake_trouble) + "\n";
     if (p->persistent_keepalive != 0) {
       out += "  persistent keepalive: every " + duration_text(p->persistent_keepalive) + "\n";
     }
@@ -144,7 +181,18 @@ std::optional<std::string> peer_list_text(const nlohmann::json& peers, std::stri
       return std::nullopt;
     }
     out += p["name"].get<std::string>() + '\t' + p["public_key"].get<std::string>() + '\t' +
-           endpoint + '\t' + (allowed.empty() ? "(none)" : join(allowed, ",")) + '\n';
+           endpoint + '\t' + (allowed.empty() ? "(none)" : join(allowed, ","));
+    // Peers admitted by certificate: its fingerprint and when it ends.
+    if (p.contains("certificate") || p.contains("not_after")) {
+      if (!p.contains("certificate") || !p["certificate"].is_string() || !p.contains("not_after") ||
+          !p["not_after"].is_number_integer()) {
+        error = where + " has no \"certificate\" string and \"not_after\" integer";
+        return std::nullopt;
+      }
+      out += '\t' + p["certificate"].get<std::string>() + '\t' +
+             utc_text(p["not_after"].get<std::int64_t>());
+    }
+    out += '\n';
   }
   return out;
 }

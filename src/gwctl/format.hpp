@@ -42,8 +42,10 @@ std::string show_text(const control::Status& status);
 
 // `gwctl peer list`: one line per peer of a peer.list reply's "peers",
 // "NAME\tPUBLIC_KEY\tENDPOINT\tALLOWED_IPS" with "(none)" for a missing
-// endpoint or empty allowed IPs and the prefixes joined by ','. nullopt, with
-// `error` set, when the array is not as docs/CONTROL.md has it.
+// endpoint or empty allowed IPs and the prefixes joined by ','; peers
+// admitted by certificate (`peer list --certified`) add "\tFINGERPRINT\t
+// NOT_AFTER" (UTC). nullopt, with `error` set, when the array is not as
+// docs/CONTROL.md has it.
 std::optional<std::string> peer_list_text(const nlohmann::json& peers, std::string& error);
 
 // `gwctl reload`'s stdout: "added: a, b", "removed: c", "changed: d" lines for
@@ -53,6 +55,9 @@ std::string reload_text(const std::vector<std::string>& added,
                         const std::vector<std::string>& changed);
 
 // Items joined by `separator`.
+// "2026-12-03T18:00:00Z".
+std::string utc_text(std::int64_t unix_seconds);
+
 std::string join(const std::vector<std::string>& items, const std::string& separator);
 
 }  // namespace gw::gwctl

@@ -6,7 +6,7 @@
 // and the commands that talk to a running gwd over its control socket
 // (docs/CONTROL.md), as `wg show` and `wg set` users expect them:
 //   gwctl show [IFACE] [--json]
-//   gwctl peer list IFACE [--json]
+//   gwctl peer list IFACE [--json] [--certified]
 //   gwctl peer add IFACE NAME (--public-key KEY | --public-key-file FILE) [--endpoint HOST:PORT]
 //                  [--allowed-ips LIST] [--persistent-keepalive SECONDS] [--psk-file FILE]
 //   gwctl peer remove IFACE PEER
@@ -340,8 +340,10 @@ int show(const gw::gwctl::Connection& to, const std::string& iface, bool as_json
   return rc;
 }
 
-int peer_list(const gw::gwctl::Connection& to, const std::string& iface, bool as_json) {
+int peer_list(const gw::gwctl::Connection& to, const std::string& iface, bool as_json,
+              bool certified) {
   json request = make_request("peer.list");
+  if (certified) request["certified"] = true;
   const auto reply = exchange(to, iface, request);
   if (!reply) return kFailure;
   if (!reply->contains("peers")) return fail("gwd for " + iface + " sent no \"peers\"");
@@ -447,6 +449,10 @@ int main(int argc, char** argv) {
   auto* list_cmd = peer_cmd->add_subcommand("list", "list the configured peers");
   list_cmd->add_option("IFACE", iface, "the interface");
   list_cmd->add_flag("--json", as_json, "print the peers as a JSON array");
+  bool certified = false;
+  list_cmd->add_flag("--certified", certified,
+                     "the peers admitted by certificate (not in the config file), with each "
+                     "certificate's fingerprint and end");
 
   auto* add_cmd = peer_cmd->add_subcommand("add", "add a peer and save it to the config");
   add_cmd->add_option("IFACE", iface, "the interface");
@@ -644,7 +650,7 @@ int main(int argc, char** argv) {
   }
   if (list_cmd->parsed()) {
     if (auto e = check_interface("peer list", iface)) return usage(*e);
-    return peer_list(to, iface, as_json);
+    return peer_list(to, iface, as_json, certified);
   }
   if (remove_cmd->parsed()) {
     if (auto e = check_interface("peer remove", iface)) return usage(*e);

@@ -285,9 +285,11 @@ std::vector<Entry> dump(int fd, std::uint32_t& seq, const std::function<Request(
 
 }  // namespace
 
-std::vector<routing::Prefix> Netlink::addresses(unsigned ifindex) {
-  const auto entries = dump<nl::AddressEntry>(
-      fd_, seq_,
+namespace {
+
+std::vector<nl::AddressEntry> dump_addresses(int fd, std::uint32_t& seq) {
+  return dump<nl::AddressEntry>(
+      fd, seq,
       [] {
         Request request(RTM_GETADDR, NLM_F_DUMP);
         ifaddrmsg header{};
@@ -296,10 +298,22 @@ std::vector<routing::Prefix> Netlink::addresses(unsigned ifindex) {
         return request;
       },
       "list addresses", nl::parse_addresses);
+}
+
+}  // namespace
+
+std::vector<routing::Prefix> Netlink::addresses(unsigned ifindex) {
   std::vector<routing::Prefix> result;
-  for (const auto& entry : entries) {
+  for (const auto& entry : dump_addresses(fd_, seq_)) {
     if (entry.ifindex == ifindex) result.push_back(entry.prefix);
   }
+  return result;
+}
+
+std::vector<routing::Prefix> Netlink::all_addresses() {
+  std::vector<routing::Prefix> result;
+  for (const auto& entry : dump_addresses(fd_, seq_))
+    result.push_back(entry.prefix);
   return result;
 }
 
@@ -348,6 +362,14 @@ void Netlink::remove_route(unsigned ifindex, const routing::Prefix& destination,
 
 std::vector<routing::Prefix> Netlink::routes(unsigned ifindex, std::uint32_t table) {
   std::vector<routing::Prefix> result;
+  for (const DeviceRoute& r : table_routes(table)) {
+    if (r.ifindex == ifindex) result.push_back(r.destination);
+  }
+  return result;
+}
+
+std::vector<Netlink::DeviceRoute> Netlink::table_routes(std::uint32_t table) {
+  std::vector<DeviceRoute> result;
   for (const std::uint8_t family : {std::uint8_t{AF_INET}, std::uint8_t{AF_INET6}}) {
     const auto entries = dump<nl::RouteEntry>(
         fd_, seq_,
@@ -360,8 +382,8 @@ std::vector<routing::Prefix> Netlink::routes(unsigned ifindex, std::uint32_t tab
         },
         "list routes table " + table_name(table), nl::parse_routes);
     for (const auto& entry : entries) {
-      if (entry.oif == ifindex && entry.table == table && entry.type == RTN_UNICAST) {
-        result.push_back(entry.destination);
+      if (entry.table == table && entry.type == RTN_UNICAST) {
+        result.push_back({entry.destination, entry.oif});
       }
     }
   }

@@ -310,6 +310,19 @@ void collect(const Node* n, Family family, Value value, std::vector<Prefix>& out
   collect(n->child[1].get(), family, value, out);
 }
 
+// A value other than `except` on a node whose prefix shares an address with
+// `p` (one contains the other): the subtrees that cannot overlap are skipped.
+std::optional<Value> first_overlap(const Node* n, const Prefix& p, Value except) noexcept {
+  if (n == nullptr) return std::nullopt;
+  const unsigned shorter = std::min<unsigned>(n->length, p.length);
+  if (common_bits(n->bits.data(), p.address.data(), shorter) != shorter) return std::nullopt;
+  if (n->has_value && n->value != except) return n->value;
+  for (const auto& c : n->child) {
+    if (const auto v = first_overlap(c.get(), p, except)) return v;
+  }
+  return std::nullopt;
+}
+
 std::optional<Value> longest_match(const Node* n, const std::uint8_t* address,
                                    unsigned width) noexcept {
   std::optional<Value> best;
@@ -387,6 +400,12 @@ bool Prefix::contains(Bytes addr) const noexcept {
   return common_bits(address.data(), addr.data(), length) == length;
 }
 
+bool Prefix::overlaps(const Prefix& other) const noexcept {
+  if (family != other.family) return false;
+  const unsigned shorter = std::min(length, other.length);
+  return common_bits(address.data(), other.address.data(), shorter) == shorter;
+}
+
 // ---- AllowedIps ----
 
 AllowedIps::AllowedIps() = default;
@@ -424,6 +443,11 @@ std::optional<AllowedIps::Value> AllowedIps::lookup_destination(Bytes packet) co
 
 bool AllowedIps::source_allowed(Bytes packet, Value value) const noexcept {
   return lookup(address_field(packet, false)) == value;
+}
+
+std::optional<Value> AllowedIps::overlapping(const Prefix& prefix, Value except) const noexcept {
+  const Prefix p = prefix.masked();
+  return first_overlap((p.family == Family::v4 ? v4_ : v6_).get(), p, except);
 }
 
 std::vector<Prefix> AllowedIps::entries(Value value) const {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "gw/routing/allowed_ips.hpp"
+
 namespace gw::session {
 
 Endpoint Endpoint::ipv4(std::array<std::uint8_t, 4> a, std::uint16_t port) {
@@ -45,15 +47,11 @@ std::string Endpoint::to_string() const {
     return buf;
   }
   if (family == Family::none) return "(none)";
-  // Full form, groups without leading zeros; good enough for logs.
-  std::string s = "[";
-  for (std::size_t i = 0; i < 16; i += 2) {
-    std::snprintf(buf, sizeof buf, "%x", (address[i] << 8) | address[i + 1]);
-    s += buf;
-    if (i < 14) s += ':';
-  }
+  // RFC 5952: lowercase, no leading zeros, the longest run of zero groups as "::".
+  std::string text = routing::Prefix{routing::Family::v6, address, 128}.to_string();
+  text.resize(text.size() - 4);  // "/128"
   std::snprintf(buf, sizeof buf, "]:%u", port);
-  return s + buf;
+  return "[" + text + buf;
 }
 
 }  // namespace gw::session

@@ -59,6 +59,8 @@ const char* to_string(Drop d) noexcept {
       return "too many pending handshakes";
     case Drop::no_session:
       return "no session and no endpoint";
+    case Drop::not_admitted:
+      return "admission refused (its certificate is missing, invalid or expired)";
     case Drop::count_:
       break;
   }
@@ -161,7 +163,58 @@ std::optional<Endpoint> Engine::endpoint(PeerId id) const {
 
 bool Engine::has_session(PeerId id) const {
   const Peer* p = peer_of(id);
+  return p != nullptr && p->current != nullptr;
+}
+
+bool Engine::has_keys(PeerId id) const {
+  const Peer* p = peer_of(id);
   return p != nullptr && (p->current != nullptr || p->next != nullptr);
+}
+
+std::optional<Instant> Engine::valid_until(PeerId id) const {
+  const Peer* p = peer_of(id);
+  return p != nullptr ? p->timers.admission_ends : std::nullopt;
+}
+
+std::optional<PeerId> Engine::admit(Instant now, Role role, const crypto::PublicKey& key,
+                                    const wire::ExtensionList& extensions) {
+  const auto known = find_peer(key);
+  Admission a = authorizer_ != nullptr
+                    ? authorizer_->authorize(now, role, key, known, extensions)
+                    : (known ? Admission::existing(*known) : Admission::refuse());
+  if (!a.admit) return std::nullopt;
+  PeerId id = a.peer;
+  if (a.newcomer) {
+    if (known) return std::nullopt;  // a newcomer with a key we know: a confused answer
+    a.newcomer->public_key = key;
+    a.newcomer->admitted = true;
+    id = add_peer(std::move(*a.newcomer));
+  }
+  Peer* p = peer_of(id);
+  if (p == nullptr || p->config.public_key != key) return std::nullopt;
+  set_valid_until(*p, a.valid_until);
+  return id;
+}
+
+void Engine::forget(PeerId id, Event::Ended why) {
+  const Peer* p = peer_of(id);
+  if (p == nullptr || !p->config.admitted) return;
+  Event e;
+  e.kind = Event::Kind::admission_ended;
+  e.peer = id;
+  e.key = p->config.public_key;
+  e.ended = why;
+  remove_peer(id);
+  report(e);
+}
+
+void Engine::report_admitted(const Peer& p) {
+  if (authorizer_ == nullptr) return;
+  Event e;
+  e.kind = Event::Kind::admitted;
+  e.peer = p.id;
+  e.key = p.config.public_key;
+  report(e);
 }
 
 Engine::Peer* Engine::peer_of(PeerId id) const {
@@ -193,6 +246,7 @@ void Engine::drop(Drop d, const Endpoint& from, PeerId peer) {
   e.drop = d;
   e.peer = peer;
   e.from = from;
+  e.message = message_;
   report(e);
 }
 
@@ -204,6 +258,11 @@ Instant Engine::handle_datagram(Instant now, const Endpoint& from, MutBytes data
     drop(Drop::malformed, from);
     return next_deadline_;
   }
+  message_ = static_cast<std::uint8_t>(*type);
+  struct Clear {
+    std::uint8_t& m;
+    ~Clear() { m = 0; }
+  } clear{message_};
   switch (*type) {
     case wire::MessageType::initiation:
       on_initiation(now, from, datagram);
@@ -263,9 +322,10 @@ void Engine::expire_pending(Instant now) {
 
 Instant Engine::poll(Instant now) {
   next_deadline_ = Instant::max();
-  for (auto& [id, p] : peers_) {
-    run_timers(*p, now);
-    next_deadline_ = std::min(next_deadline_, p->timers.next());
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    Peer& p = *it->second;
+    ++it;  // run_timers may forget p
+    if (run_timers(p, now)) next_deadline_ = std::min(next_deadline_, p.timers.next());
   }
   expire_pending(now);
   return next_deadline_;

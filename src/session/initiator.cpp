@@ -39,7 +39,10 @@ void Engine::start_handshake(Peer& p, Instant now, bool retransmit) {
     drop(Drop::no_common_suite, {}, p.id);
     return;
   }
-  if (!p.timers.attempts_began) p.timers.attempts_began = now;
+  if (!p.timers.attempts_began) {
+    p.timers.attempts_began = now;
+    p.stats.attempt_since = now;
+  }
   wire::InitiationFields fields;
   fields.flags = p.config.psk ? wire_spec::kFlagPsk : std::uint8_t{0};
   fields.suite = config_.suites.front();
@@ -87,6 +90,7 @@ void Engine::send_initiation(Peer& p, Instant now, wire::InitiationFields fields
   p.handshake = std::move(h);
 
   sink_.send_datagram(*p.endpoint, out);
+  ++p.stats.attempts;
   on_handshake_initiated(p, now);
   Event e;
   e.kind = Event::Kind::handshake_started;
@@ -142,15 +146,24 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
   if (hs.read_message(r.noise, payload_, n) != noise::Error::ok) {
     return drop(Drop::decrypt_failed, from, p->id);  // the handshake is unchanged
   }
-  // The responder must be the peer we meant, before we say who we are.
+  // The responder must be the peer we meant, and still admitted (its
+  // certificate valid now, say), before we say who we are.
   std::optional<Drop> refusal;
   if (*hs.remote_static() != p->config.public_key) refusal = Drop::identity_mismatch;
   wire::ExtensionList extensions;
   if (!refusal) refusal = check_extensions({payload_.data(), n}, extensions);
+  if (!refusal && admit(now, Role::initiator, p->config.public_key, extensions) != p->id) {
+    refusal = Drop::not_admitted;
+  }
   if (refusal) {
     indices_.erase(h.local_index);
     p->handshake.reset();
-    return drop(*refusal, from, p->id);
+    p->stats.trouble = Trouble::refused;
+    p->stats.refusal = *refusal;
+    const PeerId id = p->id;
+    drop(*refusal, from, id);
+    if (*refusal == Drop::not_admitted) forget(id, Event::Ended::refused);
+    return;
   }
   send_finish(*p, now, from, r.sender_index);
 }
@@ -181,6 +194,7 @@ void Engine::send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t
   p.endpoint = to;
 
   sink_.send_datagram(to, out);
+  report_admitted(p);
   session_derived(p, now, false);
   flush_staged(p, now);
 }

@@ -196,12 +196,12 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
   const crypto::PublicKey rs = *hs.remote_static();
   wire::ExtensionList extensions;
   std::optional<Drop> refusal = check_extensions({payload_.data(), n}, extensions);
+  const std::optional<PeerId> known = find_peer(rs);
   std::optional<PeerId> id;
   if (!refusal) {
-    id = authorizer_ != nullptr ? authorizer_->authorize(*this, rs, extensions) : find_peer(rs);
-    if (!id || peer_of(*id) == nullptr || peer_of(*id)->config.public_key != rs) {
-      id.reset();
-      refusal = Drop::unknown_peer;
+    id = admit(now, Role::responder, rs, extensions);
+    if (!id) {
+      refusal = known ? Drop::not_admitted : Drop::unknown_peer;
     } else if (peer_of(*id)->config.psk && !pending.psk) {
       refusal = Drop::psk_required;
     }
@@ -209,7 +209,10 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
   if (refusal) {
     indices_.erase(f.receiver_index);
     pending_.erase(it);
-    return drop_with_key(*refusal, from, id.value_or(kNoPeer), rs);
+    drop_with_key(*refusal, from, id ? *id : known.value_or(kNoPeer), rs);
+    // A peer admitted by an earlier decision loses its place with this one.
+    if (*refusal == Drop::not_admitted) forget(*known, Event::Ended::refused);
+    return;
   }
   accept_finish(*peer_of(*id), now, from, f.receiver_index, it);
 }
@@ -233,6 +236,7 @@ void Engine::accept_finish(Peer& p, Instant now, const Endpoint& from, std::uint
   if (p.previous) indices_.erase(p.previous->local_index);
   p.previous = std::move(p.current);
   p.current = std::move(kp);
+  report_admitted(p);
   session_derived(p, now, true);
   if (p.staged.empty()) {
     send_keepalive(p, now);  // the confirmation the initiator waits for
@@ -249,6 +253,7 @@ void Engine::drop_with_key(Drop d, const Endpoint& from, PeerId peer,
   e.from = from;
   e.peer = peer;
   e.key = key;
+  e.message = message_;
   report(e);
 }
 

@@ -13,9 +13,13 @@
 //                         cleared by any authenticated packet; when reached: a
 //                         new handshake.
 //   zero_keys             set when a session is derived; when reached, three
-//                         REJECT_AFTER_TIMEs later: every key is wiped.
+//                         REJECT_AFTER_TIMEs later: every key is wiped, and an
+//                         admitted (not configured) peer is forgotten.
 //   persistent_keepalive  re-armed by every authenticated packet sent or
 //                         received, when configured; when reached: a keepalive.
+//   admission_ends        set by the authorizer's decision at each handshake
+//                         (a certificate's not_after); when reached: every
+//                         session ends, and an admitted peer is forgotten.
 #include <algorithm>
 
 #include "engine_internal.hpp"
@@ -24,8 +28,8 @@ namespace gw::session {
 
 Instant PeerTimers::next() const noexcept {
   Instant t = Instant::max();
-  for (const auto& d :
-       {retransmit_handshake, send_keepalive, new_handshake, zero_keys, persistent_keepalive}) {
+  for (const auto& d : {retransmit_handshake, send_keepalive, new_handshake, zero_keys,
+                        persistent_keepalive, admission_ends}) {
     if (d) t = std::min(t, *d);
   }
   return t;
@@ -51,9 +55,9 @@ void Engine::on_handshake_initiated(Peer& p, Instant now) {
   settle(p.timers.next());
 }
 
+// The counters and `latest handshake` move only with a session both sides
+// hold: as responder at once, as initiator when the responder confirms.
 void Engine::session_derived(Peer& p, Instant now, bool responder) {
-  ++p.stats.handshakes;
-  p.stats.last_handshake = now;
   p.timers.zero_keys = now + timer_spec::kZeroKeysAfter;
   if (responder) {
     on_session_confirmed(p, now);
@@ -61,7 +65,6 @@ void Engine::session_derived(Peer& p, Instant now, bool responder) {
     p.timers.retransmit_handshake = jittered(now);  // until the responder confirms
   }
   const Keypair* kp = responder ? p.current.get() : p.next.get();
-  p.stats.suite = kp->suite;
   Event e;
   e.kind = Event::Kind::handshake_complete;
   e.peer = p.id;
@@ -72,7 +75,12 @@ void Engine::session_derived(Peer& p, Instant now, bool responder) {
 }
 
 void Engine::on_session_confirmed(Peer& p, Instant now) {
-  (void)now;
+  ++p.stats.handshakes;
+  p.stats.last_handshake = now;
+  p.stats.suite = p.current->suite;
+  p.stats.attempt_since.reset();
+  p.stats.attempts = 0;
+  p.stats.trouble = Trouble::none;
   p.timers.retransmit_handshake.reset();
   p.timers.attempts_began.reset();
   // An initiation of ours still waiting for its response (a retransmission
@@ -81,7 +89,6 @@ void Engine::on_session_confirmed(Peer& p, Instant now) {
   // no handshake is under way) until the session expired.
   if (p.handshake) indices_.erase(p.handshake->local_index);
   p.handshake.reset();
-  if (p.current) p.stats.suite = p.current->suite;
 }
 
 void Engine::on_data_sent(Peer& p, Instant now) {
@@ -113,6 +120,7 @@ void Engine::give_up(Peer& p) {
   p.handshake.reset();
   p.staged.clear();
   p.timers.attempts_began.reset();
+  p.stats.attempt_since.reset();
   p.timers.new_handshake.reset();
   Event e;
   e.kind = Event::Kind::handshake_gave_up;
@@ -120,8 +128,37 @@ void Engine::give_up(Peer& p) {
   report(e);
 }
 
-void Engine::run_timers(Peer& p, Instant now) {
+void Engine::set_valid_until(Peer& p, std::optional<Instant> until) {
+  p.timers.admission_ends = until;
+  if (until) settle(*until);
+}
+
+// The admission's end: no session outlives it. An admitted peer goes with
+// it; a configured one (a custom authorizer's) keeps its place and must be
+// admitted again by its next handshake.
+void Engine::end_admission(Peer& p, Instant now) {
+  (void)now;
+  if (p.config.admitted) return forget(p.id, Event::Ended::expired);
+  wipe_peer_keys(p);
+  Event e;
+  e.kind = Event::Kind::keys_wiped;
+  e.peer = p.id;
+  report(e);
+}
+
+bool Engine::run_timers(Peer& p, Instant now) {
+  if (due(p.timers.admission_ends, now)) {
+    const bool admitted = p.config.admitted;
+    end_admission(p, now);
+    if (admitted) return false;
+  }
   if (due(p.timers.retransmit_handshake, now)) {
+    // What the last attempt got: no response at all, or no confirmation.
+    if (p.handshake) {
+      p.stats.trouble = Trouble::no_response;
+    } else if (p.next) {
+      p.stats.trouble = Trouble::not_confirmed;
+    }
     if (p.timers.attempts_began &&
         now - *p.timers.attempts_began >= timer_spec::kRekeyAttemptTime) {
       give_up(p);
@@ -132,6 +169,10 @@ void Engine::run_timers(Peer& p, Instant now) {
   if (due(p.timers.send_keepalive, now)) send_keepalive(p, now);
   if (due(p.timers.new_handshake, now)) start_handshake(p, now, false);
   if (due(p.timers.zero_keys, now)) {
+    if (p.config.admitted) {
+      forget(p.id, Event::Ended::idle);  // its grant does not linger
+      return false;
+    }
     wipe_peer_keys(p);
     Event e;
     e.kind = Event::Kind::keys_wiped;
@@ -146,6 +187,7 @@ void Engine::run_timers(Peer& p, Instant now) {
       start_handshake(p, now, false);  // keep the NAT mapping: bring a session up
     }
   }
+  return true;
 }
 
 }  // namespace gw::session

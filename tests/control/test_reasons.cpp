@@ -32,6 +32,7 @@ constexpr std::array<const char*, kCount> kNames = {
     "no_common_suite",     "negotiation_failed", "bad_retry",           "identity_mismatch",
     "unknown_peer",        "psk_mismatch",       "psk_required",        "psk_not_configured",
     "bad_payload",         "critical_extension", "too_many_handshakes", "no_session",
+    "not_admitted",
 };
 
 }  // namespace
@@ -63,7 +64,7 @@ TEST_CASE("reasons: is_handshake_failure is true for the refusals only") {
   const std::set<std::string> refusals = {
       "unsupported_version", "no_common_suite", "negotiation_failed", "bad_retry",
       "identity_mismatch",   "unknown_peer",    "psk_mismatch",       "psk_required",
-      "psk_not_configured",  "bad_payload",     "critical_extension",
+      "psk_not_configured",  "bad_payload",     "critical_extension", "not_admitted",
   };
   std::size_t failures = 0;
   for (std::size_t i = 0; i < kCount; ++i) {

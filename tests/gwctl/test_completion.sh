@@ -49,17 +49,18 @@ export GW_RUN_DIR=$dir/run
 check 'genkey pubkey genpsk show peer reload version ca cert' gwctl ''
 check 'show' gwctl sh
 check 'pubkey peer' gwctl p
-check '--help --help-all --version --run-dir' gwctl --
+check '--help --help-all --version --run-dir --timeout' gwctl --
 check 'list add remove set' gwctl peer ''
 check 'remove' gwctl peer re
 check 'gw0 gw1' gwctl show ''
 check 'gw1' gwctl reload gw1
 check 'gw0 gw1' gwctl version ''
 check 'gw0 gw1' gwctl peer list ''
+check '--certified' gwctl peer list gw0 --c
 check 'gw0 gw1' gwctl peer add ''
 check '' gwctl show gw0 ''
 check '' gwctl peer add gw0 ''
-check '--json --help --run-dir' gwctl show --
+check '--json --help --run-dir --timeout' gwctl show --
 check '--no-endpoint --no-psk' gwctl peer set gw0 b --no-
 check '--public-key --public-key-file' gwctl peer add gw0 b --public-k
 check '--persistent-keepalive' gwctl peer add gw0 b --endpoint 192.0.2.1:51820 --pers
@@ -72,7 +73,7 @@ check 'ca cert' gwctl c
 check 'init revoke' gwctl ca ''
 check 'sign show verify' gwctl cert ''
 check 'verify' gwctl cert v
-check '--force --help --run-dir' gwctl ca init --
+check '--force --help --run-dir --timeout' gwctl ca init --
 check '--ca-key' gwctl cert sign --ca-
 check '--not-before' gwctl cert sign --ca-key ca.key --name x --not
 check '--revoked --run-dir' gwctl cert verify laptop.crt --ca ca.pub --r

@@ -416,6 +416,30 @@ TEST_CASE("lookup_destination and source_allowed read inner packets") {
   CHECK_FALSE(t.lookup_destination(four_as_six).has_value());
 }
 
+TEST_CASE("overlaps and overlapping judge the whole prefix, not its first address") {
+  CHECK(P("10.0.0.0/8").overlaps(P("10.1.2.0/24")));
+  CHECK(P("10.1.2.0/24").overlaps(P("10.0.0.0/8")));
+  CHECK(P("0.0.0.0/0").overlaps(P("192.0.2.7/32")));
+  CHECK_FALSE(P("10.0.0.0/8").overlaps(P("11.0.0.0/8")));
+  CHECK_FALSE(P("10.0.0.0/8").overlaps(P("::/0")));  // families never overlap
+  CHECK(P("fd00::/8").overlaps(P("fd77::1/128")));
+  AllowedIps t;
+  t.insert(P("10.1.2.0/24"), 1);
+  t.insert(P("10.9.0.0/16"), 2);
+  t.insert(P("fd77::2/128"), 3);
+  // A wider prefix holding a narrower one: its first address (10.0.0.0) is
+  // nobody's, yet it contains peer 1's /24.
+  CHECK_FALSE(t.lookup(Buf{10, 0, 0, 0}).has_value());
+  CHECK(t.overlapping(P("10.0.0.0/8"), 99).has_value());
+  CHECK(t.overlapping(P("10.1.2.128/25"), 99) == 1);  // inside peer 1's
+  CHECK(t.overlapping(P("0.0.0.0/0"), 99).has_value());
+  CHECK(t.overlapping(P("::/0"), 99) == 3);
+  CHECK_FALSE(t.overlapping(P("10.2.0.0/16"), 99).has_value());
+  // A peer's own prefixes are not a conflict with itself.
+  CHECK_FALSE(t.overlapping(P("10.1.2.0/24"), 1).has_value());
+  CHECK(t.overlapping(P("10.0.0.0/8"), 1) == 2);
+}
+
 TEST_CASE("AllowedIps moves and clears") {
   AllowedIps a;
   a.insert(P("10.0.0.0/8"), 1);
@@ -458,6 +482,12 @@ class NaiveTable {
   }
   std::size_t remove_value(Value value) {
     return std::erase_if(rows_, [&](auto& r) { return r.second == value; });
+  }
+  // Whether some row other than `except` shares an address with `prefix`.
+  bool overlapped(const Prefix& prefix, Value except) const {
+    return std::any_of(rows_.begin(), rows_.end(), [&](const auto& r) {
+      return r.second != except && r.first.overlaps(prefix);
+    });
   }
   std::optional<Value> lookup(const Buf& address) const {
     std::optional<Value> best;
@@ -593,6 +623,20 @@ TEST_CASE("AllowedIps agrees with a naive twin on random prefixes and addresses"
   }
   compare_contents(trie, naive, kValues);
   compare_lookups(trie, naive, gen, 4000, hits, misses);
+  // Overlaps judged over whole prefixes agree too, for prefixes of any length.
+  std::size_t overlapped = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const Prefix p = gen.prefix(gen.below(2) == 0 ? 4 : 16, true);
+    const Value except = gen.below(kValues);
+    const auto found = trie.overlapping(p, except);
+    REQUIRE(found.has_value() == naive.overlapped(p, except));
+    if (found) {
+      CHECK(*found != except);
+      ++overlapped;
+    }
+  }
+  CHECK(overlapped > 300);
+  CHECK(overlapped < 2700);
 
   // Phase 2: add /0 in both families, and some /32 and /128 hosts.
   trie.insert(P("0.0.0.0/0"), 100);

@@ -380,21 +380,27 @@ namespace {
 // a chosen peer id whatever the key.
 class TestAuthorizer final : public session::Authorizer {
  public:
-  std::optional<session::PeerId> authorize(session::Engine& engine, const crypto::PublicKey& key,
-                                           const wire::ExtensionList& extensions) override {
+  session::Admission authorize(Instant now, session::Role role, const crypto::PublicKey& key,
+                               std::optional<session::PeerId> known,
+                               const wire::ExtensionList& extensions) override {
+    (void)now;
     ++calls;
-    if (wrong_id) return wrong_id;
-    if (banned && key == *banned) return std::nullopt;
-    if (const auto known = engine.find_peer(key)) return known;
+    roles.push_back(role);
+    if (wrong_id) return session::Admission::existing(*wrong_id);
+    if (banned && key == *banned) return session::Admission::refuse();
+    if (known) return session::Admission::existing(*known, until);
     const wire::Extension* e = extensions.find(0x4242);
-    if (e == nullptr || std::string(e->value.begin(), e->value.end()) != "ok") return std::nullopt;
+    if (e == nullptr || std::string(e->value.begin(), e->value.end()) != "ok") {
+      return session::Admission::refuse();
+    }
     session::PeerConfig config;
     config.name = "newcomer";
-    config.public_key = key;
-    return engine.add_peer(config);
+    return session::Admission::add(config, until);
   }
   std::optional<crypto::PublicKey> banned;
   std::optional<session::PeerId> wrong_id;
+  std::optional<Instant> until;
+  std::vector<session::Role> roles;
   int calls = 0;
 };
 
@@ -438,7 +444,8 @@ TEST_CASE("an authorizer admits a newcomer it trusts, and only the key it names"
     s.b->engine.set_authorizer(&auth);
     s.connect();
     CHECK_FALSE(s.b->engine.has_session(s.b_to_a));
-    CHECK(s.b->count(Drop::unknown_peer) >= 1);
+    CHECK(s.b->count(Drop::not_admitted) >= 1);
+    CHECK(s.b->engine.find_peer(s.a->key.public_key) == s.b_to_a);  // configured: it stays
   }
   SUBCASE("an answer naming another peer's id is refused") {
     Pair s(34);
@@ -451,6 +458,6 @@ TEST_CASE("an authorizer admits a newcomer it trusts, and only the key it names"
     s.connect();
     CHECK_FALSE(s.b->engine.has_session(other_id));
     CHECK_FALSE(s.b->engine.has_session(s.b_to_a));
-    CHECK(s.b->count(Drop::unknown_peer) >= 1);
+    CHECK(s.b->count(Drop::not_admitted) >= 1);
   }
 }

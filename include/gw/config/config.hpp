@@ -117,6 +117,9 @@ struct InterfaceConfig {
   std::optional<std::string> certificate_file;
   std::vector<std::string> trusted_cas;  // CA public key files
   std::optional<std::string> revocation_file;
+  // Certificates may grant default routes (exit nodes); those go into gwd's
+  // own routing table, for policy rules to use, never the main table.
+  bool certificate_exit_nodes = false;
   std::vector<Peer> peers;
 
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;

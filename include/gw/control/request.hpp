@@ -54,6 +54,7 @@ struct Request {
   config::Peer new_peer;  // peer.add: checked as a config's peer; no file names
   std::optional<crypto::Secret<config::kKeyLen>> psk;  // peer.add
   PeerChanges changes;                                 // peer.set
+  bool certified = false;  // peer.list: the peers admitted by certificate instead
 };
 
 struct Error {

@@ -27,8 +27,19 @@ struct PeerStatus {
   std::int64_t latest_handshake = 0;         // Unix seconds of the last session derived; 0: never
   std::uint64_t rx_bytes = 0, tx_bytes = 0;  // inner packets' bytes
   std::uint64_t rx_packets = 0, tx_packets = 0;
-  std::uint64_t handshakes = 0;      // sessions derived
+  std::uint64_t handshakes = 0;      // sessions established (confirmed by both sides)
   std::optional<std::string> suite;  // of the current session: "ChaChaPoly_BLAKE2b"
+  // A handshake under way: since when (Unix seconds; 0: none) and how many
+  // initiations it has sent.
+  std::int64_t handshake_pending_since = 0;
+  std::uint64_t handshake_attempts = 0;
+  // Why the attempts since the last session fail, as far as gwd can tell:
+  // "no_response", "not_confirmed", or the reason gwd refused the responder
+  // (a drop_reason() name); nullopt: no trouble seen.
+  std::optional<std::string> handshake_trouble;
+  // A peer admitted by its certificate: its fingerprint (hex) and not_after.
+  std::optional<std::string> certificate;
+  std::int64_t certificate_expires = 0;
 
   friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
 };

@@ -55,6 +55,8 @@ class Netlink {
   void add_address(unsigned ifindex, const routing::Prefix& address);
   void remove_address(unsigned ifindex, const routing::Prefix& address);
   std::vector<routing::Prefix> addresses(unsigned ifindex);
+  // Every interface's addresses.
+  std::vector<routing::Prefix> all_addresses();
 
   // Routes through the interface (scope link, protocol static), exclusive:
   // adding a route that exists throws NetlinkError(EEXIST).
@@ -64,6 +66,13 @@ class Netlink {
                     std::uint32_t table = kMainTable);
   // The destinations of the routes through `ifindex` in `table`.
   std::vector<routing::Prefix> routes(unsigned ifindex, std::uint32_t table = kMainTable);
+  // The unicast routes of `table` through any device (0 for a route without
+  // one device, such as a multipath route).
+  struct DeviceRoute {
+    routing::Prefix destination;
+    unsigned ifindex = 0;
+  };
+  std::vector<DeviceRoute> table_routes(std::uint32_t table = kMainTable);
 
   // Policy-routing rules (exclusive, like routes).
   void add_rule(const Rule& rule);

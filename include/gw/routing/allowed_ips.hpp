@@ -58,6 +58,8 @@ struct Prefix {
 
   // True when `address` (4 or 16 bytes, same family) lies inside.
   bool contains(Bytes address) const noexcept;
+  // True when the two share an address: one contains the other (same family).
+  bool overlaps(const Prefix& other) const noexcept;
 
   bool operator==(const Prefix&) const = default;
 };
@@ -96,6 +98,10 @@ class AllowedIps {
   // it came from. Malformed packets (as above) are never allowed.
   bool source_allowed(Bytes packet, Value value) const noexcept;
 
+  // The value of an entry that shares an address with `prefix` (an entry
+  // that contains it or lies inside it, judged over the whole prefix), other
+  // than `except`; nullopt when there is none.
+  std::optional<Value> overlapping(const Prefix& prefix, Value except) const noexcept;
   // The masked prefixes mapped to `value`, IPv4 first, each family in
   // address order (shorter first on a tie). For status output.
   std::vector<Prefix> entries(Value value) const;

@@ -75,6 +75,7 @@ enum class Drop : std::uint8_t {
   critical_extension,   // an unknown extension marked critical
   too_many_handshakes,  // the table of pending handshakes is full
   no_session,           // a packet for a peer that has no endpoint or gave up
+  not_admitted,         // a known peer whose admission the authorizer refused now
   count_,
 };
 const char* to_string(Drop d) noexcept;
@@ -89,6 +90,14 @@ struct Event {
     cookie_sent,         // under load: a cookie reply instead of DH
     retry_sent,          // the initiator's suite was not our pick
     keys_wiped,          // no session for 3 * REJECT_AFTER_TIME
+    admitted,            // the authorizer admitted `peer` for the handshake now done
+    admission_ended,     // an admitted peer is gone (`ended` says why); `key` is its key
+  };
+  // With admission_ended: why an admitted (not configured) peer was removed.
+  enum class Ended : std::uint8_t {
+    expired,  // its admission's end (valid_until) came: its sessions ended with it
+    idle,     // no new session for 3 * REJECT_AFTER_TIME
+    refused,  // the authorizer refused it in a handshake
   };
   Kind kind = Kind::dropped;
   Drop drop = Drop::malformed;
@@ -100,6 +109,8 @@ struct Event {
   // With handshake_complete: we sent message 3. The session is ours to use,
   // but the responder has not yet shown it accepted it (session_confirmed).
   bool we_initiated = false;
+  Ended ended = Ended::expired;  // with admission_ended
+  std::uint8_t message = 0;      // with dropped: the wire type of the message (0: none)
 };
 
 // Where the engine's output goes. Calls come synchronously from inside the
@@ -112,35 +123,87 @@ class Sink {
   virtual void on_event(const Event& event) { (void)event; }
 };
 
-class Engine;
-
-// Decides which initiators a responder admits (docs/PROTOCOL.md 5.4), once
-// message 3 has proved the initiator's static key. Without one the engine
-// admits exactly its configured peers; certificates plug in here.
-class Authorizer {
- public:
-  virtual ~Authorizer() = default;
-  // The peer `key` is admitted as, or nullopt to refuse it. `extensions` is
-  // the initiator's message-3 payload (it carries a certificate, if any). The
-  // authorizer may add the peer to `engine` first, for a newcomer it trusts.
-  virtual std::optional<PeerId> authorize(Engine& engine, const crypto::PublicKey& key,
-                                          const wire::ExtensionList& extensions) = 0;
-};
-
 struct PeerConfig {
   std::string name;
   crypto::PublicKey public_key{};
   std::optional<crypto::Secret<noise_spec::kPskLen>> psk;
   std::optional<Endpoint> endpoint;
   std::uint16_t persistent_keepalive_s = 0;  // 0: off
+  // A peer the authorizer admitted (a certificate, say), not one configured:
+  // the engine forgets it when its admission ends, when it is refused, and
+  // when it has had no new session for 3 * REJECT_AFTER_TIME.
+  bool admitted = false;
+};
+
+// Our role in a handshake.
+enum class Role : std::uint8_t { initiator, responder };
+
+// An authorizer's decision about the peer whose static key a handshake has
+// just proved (docs/PROTOCOL.md 5.3 and 5.4). It changes nothing itself: the
+// engine acts on it.
+struct Admission {
+  bool admit = false;
+  // Admitted: the peer in the engine it is admitted as; kNoPeer with
+  // `newcomer` set: add that peer first (`admitted` is set on it).
+  PeerId peer = kNoPeer;
+  std::optional<PeerConfig> newcomer;
+  // Admitted: the sessions of this peer end at this instant (a
+  // certificate's not_after, say), whatever their age; nullopt: no end.
+  std::optional<Instant> valid_until;
+
+  static Admission refuse() { return {}; }
+  static Admission existing(PeerId id, std::optional<Instant> until = std::nullopt) {
+    Admission a;
+    a.admit = true;
+    a.peer = id;
+    a.valid_until = until;
+    return a;
+  }
+  static Admission add(PeerConfig config, std::optional<Instant> until) {
+    Admission a;
+    a.admit = true;
+    a.newcomer = std::move(config);
+    a.valid_until = until;
+    return a;
+  }
+};
+
+// Decides which peers the engine keeps sessions with, in both roles: as
+// responder once message 3 has proved the initiator's static key, and as
+// initiator once message 2 has proved the responder's (before message 3 is
+// sent). Without one the engine admits exactly its configured peers, as they
+// are; certificates plug in here. It is called from inside the engine's
+// entry points and must not call back into the engine.
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  // `known` is the engine's peer with that key, if any. `extensions` is the
+  // other side's message-2 (we initiated) or message-3 payload: it carries a
+  // certificate, if any.
+  virtual Admission authorize(Instant now, Role our_role, const crypto::PublicKey& key,
+                              std::optional<PeerId> known,
+                              const wire::ExtensionList& extensions) = 0;
+};
+
+// Why a peer's handshakes are not getting through, as far as we can tell.
+enum class Trouble : std::uint8_t {
+  none,
+  no_response,    // initiations go unanswered
+  not_confirmed,  // message 3 went out, the responder's confirmation never came
+  refused,        // we refused the responder: `refusal` says why
 };
 
 struct PeerStats {
   std::uint64_t rx_bytes = 0, tx_bytes = 0;  // inner packets
   std::uint64_t rx_packets = 0, tx_packets = 0;
-  std::uint64_t handshakes = 0;  // sessions derived
+  std::uint64_t handshakes = 0;  // sessions established (as initiator: confirmed)
   std::optional<Instant> last_handshake;
   std::uint8_t suite = 0;  // of the current session
+  // The attempt under way, if any: since when, and initiations sent since.
+  std::optional<Instant> attempt_since;
+  std::uint32_t attempts = 0;
+  Trouble trouble = Trouble::none;  // of the attempts since the last session
+  Drop refusal = Drop::malformed;   // with Trouble::refused
 };
 
 struct EngineConfig {
@@ -226,7 +289,14 @@ class Engine {
   void set_authorizer(Authorizer* authorizer) noexcept { authorizer_ = authorizer; }
   const PeerStats* stats(PeerId id) const;
   std::optional<Endpoint> endpoint(PeerId id) const;
+  // A session the other side has confirmed (as initiator: its first packet
+  // on the new keys came): what `show` calls a session.
   bool has_session(PeerId id) const;
+  // Any keys to send on, confirmed or not (an initiator's unconfirmed first
+  // session, say).
+  bool has_keys(PeerId id) const;
+  // When the peer's admission ends (Admission::valid_until), if it does.
+  std::optional<Instant> valid_until(PeerId id) const;
 
   // --- Entry points; each returns the next deadline ---
   // A datagram from `from`. It may be changed in place (decryption).
@@ -303,6 +373,13 @@ class Engine {
   void drop_with_key(Drop d, const Endpoint& from, PeerId peer,
                      const std::optional<crypto::PublicKey>& key);
   void wipe_peer_keys(Peer& p);
+  // Acts on the authorizer's decision (or the default one) about `key`: the
+  // peer admitted, added first if it is a newcomer; nullopt when refused.
+  std::optional<PeerId> admit(Instant now, Role role, const crypto::PublicKey& key,
+                              const wire::ExtensionList& extensions);
+  // Removes an admitted (not configured) peer and reports why.
+  void forget(PeerId id, Event::Ended why);
+  void report_admitted(const Peer& p);
   void expire_pending(Instant now);
   Instant settle(Instant deadline);
   std::size_t write_extensions(MutBytes out) const;
@@ -365,7 +442,10 @@ class Engine {
   void on_packet_received(Peer& p, Instant now);
   void arm_persistent_keepalive(Peer& p, Instant now);
   void give_up(Peer& p);
-  void run_timers(Peer& p, Instant now);
+  void set_valid_until(Peer& p, std::optional<Instant> until);
+  void end_admission(Peer& p, Instant now);
+  // Runs the peer's due timers; false when the peer is gone after them.
+  bool run_timers(Peer& p, Instant now);
 
   EngineConfig config_;
   crypto::Rng& rng_;
@@ -383,6 +463,7 @@ class Engine {
   std::map<crypto::PublicKey, Instant> answered_;
   std::deque<std::pair<Instant, crypto::PublicKey>> answered_order_;
   PeerId next_peer_id_ = 1;
+  std::uint8_t message_ = 0;  // the wire type handle_datagram is working on, for drop events
   std::array<std::uint64_t, static_cast<std::size_t>(Drop::count_)> drops_{};
   Instant next_deadline_ = Instant::max();
   std::array<std::uint8_t, wire_spec::kMaxHandshakeSize> scratch_{};

@@ -18,6 +18,7 @@ struct PeerTimers {
   std::optional<Instant> new_handshake;         // data sent, nothing received since
   std::optional<Instant> zero_keys;             // no new session for a long time
   std::optional<Instant> persistent_keepalive;  // NAT keepalive
+  std::optional<Instant> admission_ends;        // the authorizer's valid_until
   std::optional<Instant> attempts_began;        // first attempt of the current handshake
   std::optional<Instant> last_initiation;       // initiation rate limit per peer
 
