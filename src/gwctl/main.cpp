@@ -16,6 +16,7 @@
 //   gwctl version [IFACE]
 // and certificates (cert_commands.hpp), as nebula-cert has them:
 //   gwctl ca init PREFIX [--force]
+//   gwctl ca upgrade PREFIX
 //   gwctl ca revoke --list LIST_FILE (CERT_FILE | --fingerprint HEX)
 //   gwctl cert sign --ca-key FILE --name NAME (--public-key KEY | --public-key-file FILE) [...]
 //   gwctl cert show FILE [--json]
@@ -490,6 +491,11 @@ int main(int argc, char** argv) {
       "init", "make a CA: PREFIX.key (its private key, mode 0600) and PREFIX.pub");
   ca_init_cmd->add_option("PREFIX", ca_init_args.prefix, "the files' path without .key or .pub");
   ca_init_cmd->add_flag("--force", ca_init_args.force, "replace existing files");
+  gw::gwctl::CaUpgradeArgs ca_upgrade_args;
+  auto* ca_upgrade_cmd = ca_cmd->add_subcommand(
+      "upgrade", "rewrite a CA's PREFIX.key and PREFIX.pub from before they named their kind");
+  ca_upgrade_cmd->add_option("PREFIX", ca_upgrade_args.prefix,
+                             "the files' path without .key or .pub");
 
   auto* ca_revoke_cmd = ca_cmd->add_subcommand(
       "revoke", "add a certificate's fingerprint to a revocation list (created if missing)");
@@ -586,12 +592,13 @@ int main(int argc, char** argv) {
   if (genpsk_cmd->parsed()) return genpsk();
   if (ca_cmd->parsed()) {
     if (ca_init_cmd->parsed()) return gw::gwctl::ca_init(ca_init_args);
+    if (ca_upgrade_cmd->parsed()) return gw::gwctl::ca_upgrade(ca_upgrade_args);
     if (ca_revoke_cmd->parsed()) {
       return gw::gwctl::ca_revoke({given(revoke_list_opt, revoke_list),
                                    given(revoke_cert_opt, revoke_cert),
                                    given(revoke_fingerprint_opt, revoke_fingerprint)});
     }
-    return usage("ca: a subcommand is required: init or revoke (see gwctl ca --help)");
+    return usage("ca: a subcommand is required: init, revoke or upgrade (see gwctl ca --help)");
   }
   if (cert_cmd->parsed()) {
     const std::int64_t now = std::time(nullptr);
