@@ -203,9 +203,13 @@ std::optional<crypto::PublicKey> read_public_key_file(const std::string& path, s
     if (!loaded) error = loaded.error;
     return loaded.key;
   }
-  ReadResult r = read_text_file(path, 128);
+  ReadResult r = read_text_file(path, config::kMaxKeyFileSize);
   if (!r.text) {
     error = r.error;
+    return std::nullopt;
+  }
+  if (auto wrong = config::wrong_kind(*r.text, config::KeyUse::public_key, "stdin")) {
+    error = std::move(*wrong);
     return std::nullopt;
   }
   std::string_view line(*r.text);

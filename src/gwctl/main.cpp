@@ -80,9 +80,12 @@ void warn_if_readable_output() {
   }
 }
 
+// A key file's text on stdin: at most a key file's size, and one byte to tell.
+using KeyBuffer = std::array<char, gw::config::kMaxKeyFileSize + 1>;
+
 // One key line from stdin into `buf`, trimmed of trailing whitespace; nullopt
-// when stdin holds more than a key line could be.
-std::optional<std::string_view> read_stdin_key_line(std::array<char, 128>& buf) {
+// when stdin holds more than a key file could be.
+std::optional<std::string_view> read_stdin_key_line(KeyBuffer& buf) {
   std::size_t used = 0;
   while (used < buf.size()) {
     const ssize_t n = ::read(STDIN_FILENO, buf.data() + used, buf.size() - used);
@@ -113,12 +116,20 @@ int genpsk() {
   return std::cout.flush() ? 0 : kFailure;
 }
 
+// "stdin: this is a CA private key file, not ..." when stdin held a key file
+// of another kind than `use`.
+std::optional<std::string> wrong_kind_on_stdin(const std::optional<std::string_view>& text,
+                                               gw::config::KeyUse use) {
+  return text ? gw::config::wrong_kind(*text, use, "stdin") : std::nullopt;
+}
+
 int pubkey() {
-  // One key line: at most a few bytes more than 44 characters.
-  std::array<char, 128> buf{};
+  KeyBuffer buf{};
   const auto text = read_stdin_key_line(buf);
-  auto key = text ? gw::config::parse_secret_key(*text) : std::nullopt;
+  const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::private_key);
+  auto key = text && !wrong ? gw::config::parse_secret_key(*text) : std::nullopt;
   sodium_memzero(buf.data(), buf.size());
+  if (wrong) return fail("pubkey: " + *wrong);
   if (!key) {
     std::cerr << "gwctl: pubkey: expected a base64 private key of 32 bytes on stdin\n";
     return kFailure;
@@ -257,11 +268,15 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
   if (*o.psk_file) {
     std::optional<gw::crypto::Secret<gw::config::kKeyLen>> psk;
     if (o.psk_path == "-") {
-      std::array<char, 128> buf{};
+      KeyBuffer buf{};
       const auto text = read_stdin_key_line(buf);
-      psk = text ? gw::config::parse_secret_key(*text) : std::nullopt;
+      const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::psk);
+      psk = text && !wrong ? gw::config::parse_secret_key(*text) : std::nullopt;
       sodium_memzero(buf.data(), buf.size());
-      if (!psk) failure = cmd + ": expected a base64 pre-shared key of 32 bytes on stdin";
+      if (!psk) {
+        failure =
+            cmd + ": " + (wrong ? *wrong : "expected a base64 pre-shared key of 32 bytes on stdin");
+      }
     } else {
       auto loaded = gw::config::load_psk(o.psk_path);
       if (loaded) {
@@ -690,10 +705,14 @@ int main(int argc, char** argv) {
     if (*public_key_file_opt) {
       std::optional<gw::crypto::PublicKey> key;
       if (public_key_path == "-") {
-        std::array<char, 128> buf{};
+        KeyBuffer buf{};
         const auto text = read_stdin_key_line(buf);
-        key = text ? gw::config::parse_public_key(*text) : std::nullopt;
-        if (!key) failure = cmd + ": expected a base64 public key of 32 bytes on stdin";
+        const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::public_key);
+        key = text && !wrong ? gw::config::parse_public_key(*text) : std::nullopt;
+        if (!key) {
+          failure =
+              cmd + ": " + (wrong ? *wrong : "expected a base64 public key of 32 bytes on stdin");
+        }
       } else {
         auto loaded = gw::config::load_public_key(public_key_path);
         key = loaded.key;

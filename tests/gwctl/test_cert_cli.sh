@@ -321,6 +321,10 @@ wrong_holder_key() {
 }
 wrong_holder_key ca.pub ca.pub "this is a CA public key file, not a gw/WireGuard public key (X25519)"
 wrong_holder_key ca.key ca.key "this is a CA private key file, not a gw/WireGuard public key (X25519)"
+STDIN=ca.pub gw cert sign --ca-key ca.key --name x --public-key-file -
+expect "cert sign --public-key-file - with ca.pub" 1
+expect_msg "stdin named" \
+  "gwctl: cert sign: stdin: this is a CA public key file, not a gw/WireGuard public key (X25519)"
 
 # wrong_ca NAME FILE MESSAGE: cert verify --ca FILE is refused with MESSAGE.
 wrong_ca() {
@@ -348,16 +352,33 @@ gw cert show ca.key
 expect "cert show ca.key" 1
 expect_msg "cert show ca.key: named" "gwctl: ca.key: this is a CA private key file, not a gw certificate"
 
-# gwctl's peer commands: peer add --public-key-file and --psk-file.
+# gwctl's peer key commands: pubkey, peer add --public-key-file and --psk-file, peer set.
 mkdir -p run
+STDIN=ca.key gw pubkey
+expect "pubkey < ca.key" 1
+expect_msg "pubkey < ca.key: named" \
+  "gwctl: pubkey: stdin: this is a CA private key file, not a gw/WireGuard private key (X25519)"
+[[ -z $out ]] && pass "pubkey printed no key" || fail "pubkey printed '$out'"
+STDIN=ca.pub gw pubkey
+expect "pubkey < ca.pub" 1
+expect_msg "pubkey < ca.pub: named" \
+  "gwctl: pubkey: stdin: this is a CA public key file, not a gw/WireGuard private key (X25519)"
 gw --run-dir run peer add gw0 b --public-key-file ca.pub
 expect "peer add --public-key-file ca.pub" 1
 expect_msg "peer add --public-key-file ca.pub: named" \
   "gwctl: peer add: ca.pub: this is a CA public key file, not a gw/WireGuard public key (X25519)"
+STDIN=ca.pub gw --run-dir run peer add gw0 b --public-key-file -
+expect "peer add --public-key-file - < ca.pub" 1
+expect_msg "peer add --public-key-file -: named" \
+  "gwctl: peer add: stdin: this is a CA public key file, not a gw/WireGuard public key (X25519)"
 gw --run-dir run peer add gw0 b --public-key "$holder" --psk-file ca.key
 expect "peer add --psk-file ca.key" 1
 expect_msg "peer add --psk-file ca.key: named" \
   "gwctl: peer add: ca.key: this is a CA private key file, not a pre-shared key"
+STDIN=ca.key gw --run-dir run peer set gw0 b --psk-file -
+expect "peer set --psk-file - < ca.key" 1
+expect_msg "peer set --psk-file -: named" \
+  "gwctl: peer set: stdin: this is a CA private key file, not a pre-shared key"
 
 # --- ca upgrade PREFIX: an old pair (one base64 line each) is checked to be one CA and converted
 # in place, modes kept; a gateway's lone PREFIX.pub is converted too; anything else is refused.
