@@ -118,11 +118,15 @@ _gwctl() {
       case $sub in
         '')
           want=words
-          words='init revoke'
+          words='init revoke upgrade'
           opts='--help'
           ;;
         init)
           opts='--force --help'
+          ((${#pos[@]} == 2)) && want=path
+          ;;
+        upgrade)
+          opts='--help'
           ((${#pos[@]} == 2)) && want=path
           ;;
         revoke)

@@ -84,7 +84,8 @@ GW_API std::string to_hex(ByteView bytes);
 GW_API Status parse_key(std::string_view base64, Key& out);
 // Even-length hex, either case (for prologues and the like).
 GW_API Status parse_hex(std::string_view hex, std::vector<std::uint8_t>& out);
-// A public key file (what `gwctl pubkey` writes: one base64 line).
+// A public key file (what `gwctl pubkey` writes: one base64 line). A CA's key
+// file, or any other kind, is refused by name.
 GW_API Status load_public_key(const std::string& path, Key& out);
 
 // A static key pair, and optionally the certificate that binds it. The
@@ -102,7 +103,8 @@ class GW_API Identity {
   // A fresh key pair from the system's randomness.
   static Identity generate();
   // A private key file as gwd reads it: base64 of 32 bytes on one line, mode
-  // 0600 or stricter (group or other access is refused).
+  // 0600 or stricter (group or other access is refused). A CA's key file is
+  // refused by name.
   static Status load(const std::string& private_key_file, Identity& out);
   // Writes the private key to a new file with mode 0600; refuses to replace
   // an existing file.
@@ -136,7 +138,8 @@ class GW_API Psk {
   ~Psk();
 
   static Psk generate();
-  // A PSK file as gwd reads it: base64 of 32 bytes on one line, mode 0600 or stricter.
+  // A PSK file as gwd reads it: base64 of 32 bytes on one line, mode 0600 or
+  // stricter. A CA's key file is refused by name.
   static Status load(const std::string& psk_file, Psk& out);
   bool empty() const noexcept;
 
@@ -166,7 +169,10 @@ class GW_API Trust {
   static Trust any();
 
   void add_key(const Key& key);
-  // A CA public key file (what `gwctl ca init` writes next to the CA key).
+  // A CA public key file (what `gwctl ca init` writes next to the CA key: the
+  // armour "GW CA PUBLIC KEY", docs/CERTIFICATES.md). A peer's key line, or a
+  // CA key as one line from before the armour, is refused by name
+  // (`gwctl ca upgrade` converts the latter).
   Status add_ca_file(const std::string& path);
   // A revocation list file (what `gwctl ca revoke` writes). Replaces the previous list.
   Status load_revocations(const std::string& path);

@@ -768,16 +768,14 @@ LoadResult load_config(const std::string& path) {
     }
   }
   for (std::size_t i = 0; i < cfg.trusted_cas.size(); ++i) {
-    // A CA public key file holds base64 of 32 bytes, as a peer's public key file does.
-    PublicKeyFileResult ca = load_public_key(resolve_path(path, cfg.trusted_cas[i]));
+    // The CA public key armour; a peer's key (or a CA key from before the armour) is refused.
+    CaPublicKeyFileResult ca = load_ca_public_key(resolve_path(path, cfg.trusted_cas[i]));
     if (!ca) {
       r.errors.push_back(path + ": " + index_path("$.trusted_cas", i) +
                          ": expected a usable CA public key file, got " + ca.error);
       continue;
     }
-    identity::CaPublicKey ca_key{};
-    std::copy(ca.key->begin(), ca.key->end(), ca_key.begin());
-    r.cas.push_back(ca_key);
+    r.cas.push_back(*ca.key);
   }
   if (cfg.revocation_file) {
     const std::string file = resolve_path(path, *cfg.revocation_file);

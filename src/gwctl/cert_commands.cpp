@@ -203,9 +203,13 @@ std::optional<crypto::PublicKey> read_public_key_file(const std::string& path, s
     if (!loaded) error = loaded.error;
     return loaded.key;
   }
-  ReadResult r = read_text_file(path, 128);
+  ReadResult r = read_text_file(path, config::kMaxKeyFileSize);
   if (!r.text) {
     error = r.error;
+    return std::nullopt;
+  }
+  if (auto wrong = config::wrong_kind(*r.text, config::KeyUse::public_key, "stdin")) {
+    error = std::move(*wrong);
     return std::nullopt;
   }
   std::string_view line(*r.text);
@@ -217,19 +221,25 @@ std::optional<crypto::PublicKey> read_public_key_file(const std::string& path, s
   return key;
 }
 
-// The CA's private key (its Ed25519 seed): a key file with the same checks as
-// every other (mode 0600 or stricter), named as what it is.
+// The CA's private key (its Ed25519 seed): its armour, mode 0600 or stricter.
 std::optional<identity::CaKey> load_ca_key(const std::string& path, std::string& error) {
-  config::KeyFileResult loaded = config::load_private_key(path);
+  config::KeyFileResult loaded = config::load_ca_private_key(path);
   if (!loaded) {
-    error = loaded.error;
-    const std::string generic = path + ": private key file: ";
-    if (error.compare(0, generic.size(), generic) == 0) {
-      error.replace(0, generic.size(), path + ": CA key file: ");
-    }
+    error = std::move(loaded.error);
+    if (loaded.kind == config::KeyKind::ca_public) error += " (--ca-key wants PREFIX.key)";
     return std::nullopt;
   }
   return identity::CaKey::from_seed(*loaded.key);
+}
+
+// "FILE: this is a CA public key file, not WHAT" when `text` is a file of a
+// kind gw knows other than `own` (a certificate's own errors say more about a
+// broken certificate); empty otherwise.
+std::string key_file_instead(const std::string& label, std::string_view text, const char* what,
+                             config::KeyKind own = config::KeyKind::other) {
+  if (config::key_kind(text) == own) return {};
+  const std::string kind = config::describe_kind(text);
+  return kind.empty() ? std::string() : label + ": this is " + kind + ", not " + what;
 }
 
 std::optional<identity::Certificate> read_certificate(const std::string& path, std::string& error) {
@@ -240,7 +250,11 @@ std::optional<identity::Certificate> read_certificate(const std::string& path, s
   }
   std::string why;
   auto cert = identity::dearmor(*r.text, &why);
-  if (!cert) error = file_label(path) + ": not a gw certificate: " + why;
+  if (!cert) {
+    error = key_file_instead(file_label(path), *r.text, "a gw certificate",
+                             config::KeyKind::certificate);
+    if (error.empty()) error = file_label(path) + ": not a gw certificate: " + why;
+  }
   return cert;
 }
 
@@ -429,13 +443,28 @@ nlohmann::json cert_show_json(const identity::Certificate& cert, std::int64_t no
 
 // --- The commands.
 
+namespace {
+
+// PREFIX of `ca init` and `ca upgrade`: a usage error's exit code, or nullopt.
+std::optional<int> check_prefix(const std::string& cmd, const std::string& prefix) {
+  if (prefix.empty()) return usage(cmd + ": PREFIX is required (see gwctl " + cmd + " --help)");
+  if (prefix.back() == '/') {
+    return usage(cmd + ": PREFIX names two files, PREFIX.key and PREFIX.pub, not a folder: \"" +
+                 prefix + "\"");
+  }
+  return std::nullopt;
+}
+
+mode_t mode_of(const std::string& path, mode_t otherwise) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : otherwise;
+}
+
+}  // namespace
+
 int ca_init(const CaInitArgs& args) {
   const std::string cmd = "ca init";
-  if (args.prefix.empty()) return usage(cmd + ": PREFIX is required (see gwctl ca init --help)");
-  if (args.prefix.back() == '/') {
-    return usage(cmd + ": PREFIX names two files, PREFIX.key and PREFIX.pub, not a folder: \"" +
-                 args.prefix + "\"");
-  }
+  if (auto code = check_prefix(cmd, args.prefix)) return *code;
   const std::string key_path = args.prefix + ".key";
   const std::string pub_path = args.prefix + ".pub";
   if (!args.force) {
@@ -447,8 +476,8 @@ int ca_init(const CaInitArgs& args) {
     }
   }
   const identity::CaKey ca = identity::CaKey::generate();
-  std::string seed_text = config::to_base64(ca.seed.bytes()) + "\n";
-  const std::string pub_text = config::to_base64(ca.public_key) + "\n";
+  std::string seed_text = config::ca_key_text(config::KeyKind::ca_private, ca.seed.bytes());
+  const std::string pub_text = config::ca_key_text(config::KeyKind::ca_public, ca.public_key);
   std::string error;
   bool ok = false;
   if (args.force) {
@@ -461,6 +490,44 @@ int ca_init(const CaInitArgs& args) {
   wipe(seed_text);
   if (!ok) return fail(cmd + ": " + error);
   return print(identity::to_hex(identity::ca_fingerprint(ca.public_key)) + "\n") ? 0 : kFailure;
+}
+
+int ca_upgrade(const CaUpgradeArgs& args) {
+  const std::string cmd = "ca upgrade";
+  if (auto code = check_prefix(cmd, args.prefix)) return *code;
+  const std::string key_path = args.prefix + ".key";
+  const std::string pub_path = args.prefix + ".pub";
+  const config::KeyFileResult pub =
+      config::load_ca_key_any_form(pub_path, config::KeyUse::ca_public_key);
+  if (!pub) return fail(cmd + ": " + pub.error);
+  identity::CaPublicKey public_key{};
+  std::copy(pub.key->data(), pub.key->data() + public_key.size(), public_key.begin());
+  // Without PREFIX.key (a gateway's copy of PREFIX.pub), the public key alone.
+  std::optional<config::KeyFileResult> key;
+  if (exists(key_path)) {
+    key = config::load_ca_key_any_form(key_path, config::KeyUse::ca_private_key);
+    if (!*key) return fail(cmd + ": " + key->error);
+    // An X25519 key pair fails here: its public key is not the seed's Ed25519 public key.
+    if (identity::CaKey::from_seed(*key->key).public_key != public_key) {
+      return fail(cmd + ": " + key_path + " and " + pub_path + " are not one CA's keys (" +
+                  pub_path + " is not the Ed25519 public key of " + key_path +
+                  "); nothing changed");
+    }
+  }
+  std::string error;
+  if (key && key->kind == config::KeyKind::key_line) {
+    std::string text = config::ca_key_text(config::KeyKind::ca_private, key->key->bytes());
+    const bool ok = replace_file(key_path, text, mode_of(key_path, kSecretMode), error);
+    wipe(text);
+    if (!ok) return fail(cmd + ": " + error);
+  }
+  if (pub.kind == config::KeyKind::key_line) {
+    const std::string text = config::ca_key_text(config::KeyKind::ca_public, public_key);
+    if (!replace_file(pub_path, text, mode_of(pub_path, kPublicMode), error)) {
+      return fail(cmd + ": " + error);
+    }
+  }
+  return print(identity::to_hex(identity::ca_fingerprint(public_key)) + "\n") ? 0 : kFailure;
 }
 
 int cert_sign(const CertSignArgs& args, std::int64_t now) {
@@ -597,19 +664,23 @@ int cert_verify(const CertVerifyArgs& args, std::int64_t now) {
   std::string error;
   std::vector<identity::CaPublicKey> trusted;
   for (const std::string& path : args.ca_files) {
-    const config::PublicKeyFileResult loaded = config::load_public_key(path);
-    if (!loaded) return fail(cmd + ": --ca " + loaded.error);
-    identity::CaPublicKey key{};
-    static_assert(sizeof(key) == sizeof(*loaded.key));
-    std::copy(loaded.key->begin(), loaded.key->end(), key.begin());
-    trusted.push_back(key);
+    const config::CaPublicKeyFileResult loaded = config::load_ca_public_key(path);
+    if (!loaded) {
+      const bool secret = loaded.kind == config::KeyKind::ca_private;
+      return fail(cmd + ": --ca " + loaded.error + (secret ? " (--ca wants PREFIX.pub)" : ""));
+    }
+    trusted.push_back(*loaded.key);
   }
   identity::RevocationList revoked;
   if (args.revoked) {
     const ReadResult r = read_text_file(*args.revoked, kMaxRevocationFile);
     if (!r.text) return fail(cmd + ": " + r.error);
     auto parsed = identity::RevocationList::parse(*r.text, &error);
-    if (!parsed) return fail(cmd + ": " + file_label(*args.revoked) + ": " + error);
+    if (!parsed) {
+      const std::string label = file_label(*args.revoked);
+      const std::string instead = key_file_instead(label, *r.text, "a revocation list");
+      return fail(cmd + ": " + (instead.empty() ? label + ": " + error : instead));
+    }
     revoked = std::move(*parsed);
   }
   if (args.public_key_file) {
@@ -671,7 +742,10 @@ int ca_revoke(const CaRevokeArgs& args) {
     if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
   }
   const auto list = identity::RevocationList::parse(*r.text, &error);
-  if (!list) return fail(cmd + ": " + path + ": " + error);
+  if (!list) {
+    const std::string instead = key_file_instead(path, *r.text, "a revocation list");
+    return fail(cmd + ": " + (instead.empty() ? path + ": " + error : instead));
+  }
   if (list->contains(fp)) return print(hex + " already revoked\n") ? 0 : kFailure;
   // Appended, so that the list's comments and order stay as they were.
   std::string text = std::move(*r.text);

@@ -2,6 +2,7 @@
 // gwctl's certificate commands, as nebula-cert has them but inside gwctl
 // (include/gw/identity/certificate.hpp):
 //   gwctl ca init PREFIX [--force]
+//   gwctl ca upgrade PREFIX
 //   gwctl ca revoke --list LIST_FILE (CERT_FILE | --fingerprint HEX)
 //   gwctl cert sign --ca-key FILE --name NAME (--public-key KEY | --public-key-file FILE)
 //                   [--addresses LIST] [--subnets LIST] [--groups LIST]
@@ -91,6 +92,16 @@ struct CaInitArgs {
   bool force = false;
 };
 int ca_init(const CaInitArgs& args);
+
+// Rewrites a CA's files from before they carried their kind (one base64
+// line each) in their armours, keeping their modes. PREFIX.pub is required;
+// PREFIX.key, when it exists, must be the seed whose Ed25519 public key
+// PREFIX.pub holds, or nothing is written. Files already in their armour are
+// left as they are. Prints the CA's fingerprint, as `ca init` does.
+struct CaUpgradeArgs {
+  std::string prefix;
+};
+int ca_upgrade(const CaUpgradeArgs& args);
 
 struct CertSignArgs {
   std::optional<std::string> ca_key, name, public_key, public_key_file, addresses, subnets, groups,

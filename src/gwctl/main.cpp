@@ -16,6 +16,7 @@
 //   gwctl version [IFACE]
 // and certificates (cert_commands.hpp), as nebula-cert has them:
 //   gwctl ca init PREFIX [--force]
+//   gwctl ca upgrade PREFIX
 //   gwctl ca revoke --list LIST_FILE (CERT_FILE | --fingerprint HEX)
 //   gwctl cert sign --ca-key FILE --name NAME (--public-key KEY | --public-key-file FILE) [...]
 //   gwctl cert show FILE [--json]
@@ -79,9 +80,12 @@ void warn_if_readable_output() {
   }
 }
 
+// A key file's text on stdin: at most a key file's size, and one byte to tell.
+using KeyBuffer = std::array<char, gw::config::kMaxKeyFileSize + 1>;
+
 // One key line from stdin into `buf`, trimmed of trailing whitespace; nullopt
-// when stdin holds more than a key line could be.
-std::optional<std::string_view> read_stdin_key_line(std::array<char, 128>& buf) {
+// when stdin holds more than a key file could be.
+std::optional<std::string_view> read_stdin_key_line(KeyBuffer& buf) {
   std::size_t used = 0;
   while (used < buf.size()) {
     const ssize_t n = ::read(STDIN_FILENO, buf.data() + used, buf.size() - used);
@@ -112,12 +116,20 @@ int genpsk() {
   return std::cout.flush() ? 0 : kFailure;
 }
 
+// "stdin: this is a CA private key file, not ..." when stdin held a key file
+// of another kind than `use`.
+std::optional<std::string> wrong_kind_on_stdin(const std::optional<std::string_view>& text,
+                                               gw::config::KeyUse use) {
+  return text ? gw::config::wrong_kind(*text, use, "stdin") : std::nullopt;
+}
+
 int pubkey() {
-  // One key line: at most a few bytes more than 44 characters.
-  std::array<char, 128> buf{};
+  KeyBuffer buf{};
   const auto text = read_stdin_key_line(buf);
-  auto key = text ? gw::config::parse_secret_key(*text) : std::nullopt;
+  const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::private_key);
+  auto key = text && !wrong ? gw::config::parse_secret_key(*text) : std::nullopt;
   sodium_memzero(buf.data(), buf.size());
+  if (wrong) return fail("pubkey: " + *wrong);
   if (!key) {
     std::cerr << "gwctl: pubkey: expected a base64 private key of 32 bytes on stdin\n";
     return kFailure;
@@ -256,11 +268,15 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
   if (*o.psk_file) {
     std::optional<gw::crypto::Secret<gw::config::kKeyLen>> psk;
     if (o.psk_path == "-") {
-      std::array<char, 128> buf{};
+      KeyBuffer buf{};
       const auto text = read_stdin_key_line(buf);
-      psk = text ? gw::config::parse_secret_key(*text) : std::nullopt;
+      const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::psk);
+      psk = text && !wrong ? gw::config::parse_secret_key(*text) : std::nullopt;
       sodium_memzero(buf.data(), buf.size());
-      if (!psk) failure = cmd + ": expected a base64 pre-shared key of 32 bytes on stdin";
+      if (!psk) {
+        failure =
+            cmd + ": " + (wrong ? *wrong : "expected a base64 pre-shared key of 32 bytes on stdin");
+      }
     } else {
       auto loaded = gw::config::load_psk(o.psk_path);
       if (loaded) {
@@ -496,6 +512,11 @@ int main(int argc, char** argv) {
       "init", "make a CA: PREFIX.key (its private key, mode 0600) and PREFIX.pub");
   ca_init_cmd->add_option("PREFIX", ca_init_args.prefix, "the files' path without .key or .pub");
   ca_init_cmd->add_flag("--force", ca_init_args.force, "replace existing files");
+  gw::gwctl::CaUpgradeArgs ca_upgrade_args;
+  auto* ca_upgrade_cmd = ca_cmd->add_subcommand(
+      "upgrade", "rewrite a CA's PREFIX.key and PREFIX.pub from before they named their kind");
+  ca_upgrade_cmd->add_option("PREFIX", ca_upgrade_args.prefix,
+                             "the files' path without .key or .pub");
 
   auto* ca_revoke_cmd = ca_cmd->add_subcommand(
       "revoke", "add a certificate's fingerprint to a revocation list (created if missing)");
@@ -592,12 +613,13 @@ int main(int argc, char** argv) {
   if (genpsk_cmd->parsed()) return genpsk();
   if (ca_cmd->parsed()) {
     if (ca_init_cmd->parsed()) return gw::gwctl::ca_init(ca_init_args);
+    if (ca_upgrade_cmd->parsed()) return gw::gwctl::ca_upgrade(ca_upgrade_args);
     if (ca_revoke_cmd->parsed()) {
       return gw::gwctl::ca_revoke({given(revoke_list_opt, revoke_list),
                                    given(revoke_cert_opt, revoke_cert),
                                    given(revoke_fingerprint_opt, revoke_fingerprint)});
     }
-    return usage("ca: a subcommand is required: init or revoke (see gwctl ca --help)");
+    return usage("ca: a subcommand is required: init, revoke or upgrade (see gwctl ca --help)");
   }
   if (cert_cmd->parsed()) {
     const std::int64_t now = std::time(nullptr);
@@ -689,10 +711,14 @@ int main(int argc, char** argv) {
     if (*public_key_file_opt) {
       std::optional<gw::crypto::PublicKey> key;
       if (public_key_path == "-") {
-        std::array<char, 128> buf{};
+        KeyBuffer buf{};
         const auto text = read_stdin_key_line(buf);
-        key = text ? gw::config::parse_public_key(*text) : std::nullopt;
-        if (!key) failure = cmd + ": expected a base64 public key of 32 bytes on stdin";
+        const auto wrong = wrong_kind_on_stdin(text, gw::config::KeyUse::public_key);
+        key = text && !wrong ? gw::config::parse_public_key(*text) : std::nullopt;
+        if (!key) {
+          failure =
+              cmd + ": " + (wrong ? *wrong : "expected a base64 public key of 32 bytes on stdin");
+        }
       } else {
         auto loaded = gw::config::load_public_key(public_key_path);
         key = loaded.key;

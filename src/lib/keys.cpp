@@ -362,12 +362,11 @@ void Trust::add_key(const Key& key) {
 }
 
 Status Trust::add_ca_file(const std::string& path) {
-  // A CA public key file holds base64 of 32 bytes, as a peer's public key file does.
-  config::PublicKeyFileResult r = config::load_public_key(path);
+  // The CA public key armour; a peer's key (or a CA key from before the armour) is refused.
+  const config::CaPublicKeyFileResult r = config::load_ca_public_key(path);
   if (!r) return fail(Errc::file, r.error);
   if (!impl_) impl_ = std::make_unique<Impl>();
-  identity::CaPublicKey ca{};
-  std::copy(r.key->begin(), r.key->end(), ca.begin());
+  const identity::CaPublicKey& ca = *r.key;
   if (std::find(impl_->cas.begin(), impl_->cas.end(), ca) == impl_->cas.end()) {
     impl_->cas.push_back(ca);
   }

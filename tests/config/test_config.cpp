@@ -39,6 +39,12 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// A CA public key file as `gwctl ca init` writes it (docs/CERTIFICATES.md, section 4).
+std::string ca_public_armour(const gw::identity::CaPublicKey& key) {
+  return "-----BEGIN GW CA PUBLIC KEY-----\n" + to_base64(key) +
+         "\n-----END GW CA PUBLIC KEY-----\n";
+}
+
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& e : v)
@@ -563,8 +569,7 @@ TEST_CASE("config: certificate, trusted CAs and revocation list are loaded and c
   TempDir dir;
   dir.write("gw0.key", to_base64(key_bytes(1)) + "\n");
   const CaKey ca = CaKey::from_seed(gw::crypto::Secret<32>(key_bytes(7)));
-  dir.write("ca.pub", to_base64(gw::Bytes(ca.public_key.data(), ca.public_key.size())) + "\n",
-            0644);
+  dir.write("ca.pub", ca_public_armour(ca.public_key), 0644);
   Certificate mine;
   mine.name = "gw0";
   mine.public_key = gw::crypto::public_key_of(gw::crypto::PrivateKey(key_bytes(1)));
@@ -613,4 +618,64 @@ TEST_CASE("config: certificate, trusted CAs and revocation list are loaded and c
     REQUIRE_FALSE(bad);
     CHECK(contains(joined(bad.errors), c.expected));
   }
+}
+
+TEST_CASE("config: every key file of the wrong kind is refused, naming what it is") {
+  using namespace gw::identity;
+  TempDir dir;
+  dir.write("gw0.key", to_base64(key_bytes(1)) + "\n");
+  dir.write("site-b.pub", pub(2) + "\n", 0644);
+  const CaKey ca = CaKey::from_seed(gw::crypto::Secret<32>(key_bytes(7)));
+  dir.write("ca.pub", ca_public_armour(ca.public_key), 0644);
+  dir.write("ca.key",
+            "-----BEGIN GW CA PRIVATE KEY-----\n" + to_base64(key_bytes(7)) +
+                "\n-----END GW CA PRIVATE KEY-----\n",
+            0600);
+  // What `gwctl ca init` wrote before CA key files named their kind.
+  dir.write("old-ca.pub", to_base64(ca.public_key) + "\n", 0644);
+  const std::string folder = dir.path().string() + "/";
+
+  const auto config_with = [&](const std::string& key_file, const std::string& peer_fields,
+                               const std::string& fields) {
+    return dir.write("gw0.json",
+                     R"({"name": "gw0", "private_key_file": ")" + key_file + R"(", )" + fields +
+                         R"("peers": [{"name": "b", )" + peer_fields + "}]}",
+                     0644);
+  };
+  const std::string b_key = R"("public_key": ")" + pub(2) + R"(")";
+  struct Case {
+    std::string key_file, peer_fields, fields, expected;
+  };
+  const Case cases[] = {
+      {"ca.key", b_key, "",
+       "$.private_key_file: expected a usable key file, got " + folder +
+           "ca.key: this is a CA private key file, not a gw/WireGuard private key (X25519)"},
+      {"gw0.key", R"("public_key_file": "ca.pub")", "",
+       "$.peers[0].public_key_file: expected a usable key file, got " + folder +
+           "ca.pub: this is a CA public key file, not a gw/WireGuard public key (X25519)"},
+      {"gw0.key", b_key + R"(, "psk_file": "ca.key")", "",
+       "$.peers[0].psk_file: expected a usable key file, got " + folder +
+           "ca.key: this is a CA private key file, not a pre-shared key"},
+      {"gw0.key", b_key, R"("trusted_cas": ["site-b.pub"], )",
+       "$.trusted_cas[0]: expected a usable CA public key file, got " + folder +
+           "site-b.pub: this is a gw/WireGuard key line (an X25519 key or a PSK), not a CA public "
+           "key; if it is a CA key an older gwctl ca init wrote, convert it: gwctl ca upgrade " +
+           folder + "site-b"},
+      {"gw0.key", b_key, R"("trusted_cas": ["old-ca.pub"], )",
+       "old-ca.pub: this is a gw/WireGuard key line (an X25519 key or a PSK), not a CA public key"},
+      {"gw0.key", b_key, R"("trusted_cas": ["ca.key"], )",
+       "$.trusted_cas[0]: expected a usable CA public key file, got " + folder +
+           "ca.key: this is a CA private key file, not a CA public key"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.expected);
+    const LoadResult r = load_config(config_with(c.key_file, c.peer_fields, c.fields));
+    REQUIRE_FALSE(r);
+    CHECK(contains(joined(r.errors), c.expected));
+  }
+  const LoadResult ok =
+      load_config(config_with("gw0.key", b_key, R"("trusted_cas": ["ca.pub"], )"));
+  REQUIRE_MESSAGE(ok, joined(ok.errors));
+  REQUIRE(ok.cas.size() == 1);
+  CHECK(ok.cas[0] == ca.public_key);
 }

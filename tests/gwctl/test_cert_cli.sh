@@ -51,6 +51,10 @@ expect_err() {
   # shellcheck disable=SC2053
   [[ $err == $2 ]] && pass "$1" || fail "$1: stderr '$err' does not match '$2'"
 }
+# expect_msg NAME TEXT: stderr is exactly TEXT (no pattern).
+expect_msg() {
+  [[ $err == "$2" ]] && pass "$1" || fail "$1: stderr '$err', expected '$2'"
+}
 mode_of() { stat -c %a "$1"; }
 
 # --- ca init: PREFIX.key 0600 and PREFIX.pub 0644 whatever the umask.
@@ -65,10 +69,14 @@ ca_fp=$out
 [[ $(mode_of ca.key) == 600 ]] && pass "ca.key is 0600 under umask 000" ||
   fail "ca.key mode $(mode_of ca.key)"
 [[ $(mode_of ca.pub) == 644 ]] && pass "ca.pub is 0644" || fail "ca.pub mode $(mode_of ca.pub)"
-[[ $(wc -l <ca.key) -eq 1 && $(head -c 44 ca.key | wc -c) -eq 44 ]] &&
-  pass "ca.key is one base64 line" || fail "ca.key: $(wc -c <ca.key) bytes"
-[[ $(cat ca.pub) =~ ^[A-Za-z0-9+/]{43}=$ ]] && pass "ca.pub is one key line" ||
-  fail "ca.pub: $(cat ca.pub)"
+# The CA's files name their kind (docs/CERTIFICATES.md, section 4): three lines each.
+b64='[A-Za-z0-9+/]{43}='
+[[ $(wc -l <ca.key) -eq 3 && $(sed -n 1p ca.key) == '-----BEGIN GW CA PRIVATE KEY-----' &&
+  $(sed -n 2p ca.key) =~ ^$b64$ && $(sed -n 3p ca.key) == '-----END GW CA PRIVATE KEY-----' ]] &&
+  pass "ca.key is the CA private key armour" || fail "ca.key: $(wc -c <ca.key) bytes"
+[[ $(wc -l <ca.pub) -eq 3 && $(sed -n 1p ca.pub) == '-----BEGIN GW CA PUBLIC KEY-----' &&
+  $(sed -n 2p ca.pub) =~ ^$b64$ && $(sed -n 3p ca.pub) == '-----END GW CA PUBLIC KEY-----' ]] &&
+  pass "ca.pub is the CA public key armour" || fail "ca.pub: $(cat ca.pub)"
 ca_seed=$(cat ca.key)
 ca_pub=$(cat ca.pub)
 
@@ -97,7 +105,7 @@ cat "$dir/out" >>"$dir/printed"
 [[ $(mode_of other.key) == 600 && $(mode_of other.pub) == 644 ]] &&
   pass "ca init --force: 0600 and 0644 under umask 077" ||
   fail "ca init --force modes $(mode_of other.key) $(mode_of other.pub)"
-other_seed=$(cat other.key)
+other_seed=$(sed -n 2p other.key)
 
 # --- A holder's key pair (genkey prints a private key by design: not logged).
 (umask 077 && "$gwctl" genkey >holder.key && "$gwctl" genkey >stranger.key)
@@ -263,7 +271,7 @@ expect "ca without a subcommand" 2
 chmod 644 ca.key
 gw cert sign --ca-key ca.key --name x --public-key "$holder"
 expect "sign with a CA key of mode 0644" 1
-expect_err "mode 0644 refused, file named" "gwctl: cert sign: ca.key: CA key file: refused: mode 0644*"
+expect_err "mode 0644 refused, file named" "gwctl: cert sign: ca.key: CA private key file: refused: mode 0644*"
 [[ -z $out ]] && pass "no certificate printed" || fail "stdout: $out"
 chmod 600 ca.key
 gw cert sign --ca-key missing.key --name x --public-key "$holder"
@@ -276,9 +284,148 @@ expect "show a file that is no certificate" 1
 gw cert verify laptop.crt --ca missing.pub
 expect "verify with a missing CA file" 1
 
+# --- Key kinds: a CA key file is no peer key and a peer key no CA key; each refused by name,
+# exit 1, nothing written.
+key_line="this is a gw/WireGuard key line (an X25519 key or a PSK)"
+upgrade="if it is a CA key an older gwctl ca init wrote, convert it: gwctl ca upgrade"
+cp ca.pub pub-copy.key && chmod 600 pub-copy.key
+sed -n 2p ca.key >old.key && chmod 600 old.key # ca.key as ca init wrote it before
+sed -n 2p ca.pub >old.pub
+# wrong_ca_key NAME FILE MESSAGE: cert sign --ca-key FILE is refused with MESSAGE.
+wrong_ca_key() {
+  rm -f refused.crt
+  gw cert sign --ca-key "$2" --name x --public-key-file holder.pub --out refused.crt
+  expect "cert sign --ca-key $1" 1
+  expect_msg "--ca-key $1: named" "gwctl: cert sign: $2: $3"
+  [[ ! -e refused.crt && -z $out ]] && pass "--ca-key $1: nothing written" ||
+    fail "--ca-key $1: a certificate was written"
+}
+wrong_ca_key "a peer's private key" holder.key "$key_line, not a CA private key; $upgrade holder"
+wrong_ca_key "ca.pub" ca.pub "this is a CA public key file, not a CA private key (--ca-key wants PREFIX.key)"
+wrong_ca_key "a 0600 copy of ca.pub" pub-copy.key \
+  "this is a CA public key file, not a CA private key (--ca-key wants PREFIX.key)"
+wrong_ca_key "a certificate" laptop.crt "this is a gw certificate, not a CA private key"
+wrong_ca_key "an old plain CA key" old.key "$key_line, not a CA private key; $upgrade old"
+
+# wrong_holder_key NAME FILE MESSAGE: --public-key-file FILE (cert sign, cert verify) refused.
+wrong_holder_key() {
+  rm -f refused.crt
+  gw cert sign --ca-key ca.key --name x --public-key-file "$2" --out refused.crt
+  expect "cert sign --public-key-file $1" 1
+  expect_msg "cert sign --public-key-file $1: named" "gwctl: cert sign: $2: $3"
+  [[ ! -e refused.crt ]] && pass "--public-key-file $1: nothing written" ||
+    fail "--public-key-file $1: a certificate was written"
+  gw cert verify now.crt --ca ca.pub --public-key-file "$2"
+  expect "cert verify --public-key-file $1" 1
+  expect_msg "cert verify --public-key-file $1: named" "gwctl: cert verify: $2: $3"
+}
+wrong_holder_key ca.pub ca.pub "this is a CA public key file, not a gw/WireGuard public key (X25519)"
+wrong_holder_key ca.key ca.key "this is a CA private key file, not a gw/WireGuard public key (X25519)"
+STDIN=ca.pub gw cert sign --ca-key ca.key --name x --public-key-file -
+expect "cert sign --public-key-file - with ca.pub" 1
+expect_msg "stdin named" \
+  "gwctl: cert sign: stdin: this is a CA public key file, not a gw/WireGuard public key (X25519)"
+
+# wrong_ca NAME FILE MESSAGE: cert verify --ca FILE is refused with MESSAGE.
+wrong_ca() {
+  gw cert verify now.crt --ca "$2"
+  expect "cert verify --ca $1" 1
+  expect_msg "--ca $1: named" "gwctl: cert verify: --ca $2: $3"
+}
+wrong_ca "a peer's public key" holder.pub "$key_line, not a CA public key; $upgrade holder"
+wrong_ca ca.key ca.key "this is a CA private key file, not a CA public key (--ca wants PREFIX.pub)"
+wrong_ca "a certificate" laptop.crt "this is a gw certificate, not a CA public key"
+wrong_ca "an old plain CA public key" old.pub "$key_line, not a CA public key; $upgrade old"
+
+# ca revoke and cert show: a CA key file is neither a certificate nor a list.
+cp revoked.txt revoked.before
+gw ca revoke --list revoked.txt ca.pub
+expect "ca revoke CERT_FILE ca.pub" 1
+expect_msg "ca revoke ca.pub: named" "gwctl: ca.pub: this is a CA public key file, not a gw certificate"
+gw ca revoke --list ca.pub now.crt
+expect "ca revoke --list ca.pub" 1
+expect_msg "ca revoke --list ca.pub: named" \
+  "gwctl: ca revoke: ca.pub: this is a CA public key file, not a revocation list"
+cmp -s revoked.txt revoked.before && [[ $(cat ca.pub) == "$ca_pub" ]] &&
+  pass "ca revoke refusals wrote nothing" || fail "ca revoke changed a file"
+gw cert show ca.key
+expect "cert show ca.key" 1
+expect_msg "cert show ca.key: named" "gwctl: ca.key: this is a CA private key file, not a gw certificate"
+
+# gwctl's peer key commands: pubkey, peer add --public-key-file and --psk-file, peer set.
+mkdir -p run
+STDIN=ca.key gw pubkey
+expect "pubkey < ca.key" 1
+expect_msg "pubkey < ca.key: named" \
+  "gwctl: pubkey: stdin: this is a CA private key file, not a gw/WireGuard private key (X25519)"
+[[ -z $out ]] && pass "pubkey printed no key" || fail "pubkey printed '$out'"
+STDIN=ca.pub gw pubkey
+expect "pubkey < ca.pub" 1
+expect_msg "pubkey < ca.pub: named" \
+  "gwctl: pubkey: stdin: this is a CA public key file, not a gw/WireGuard private key (X25519)"
+gw --run-dir run peer add gw0 b --public-key-file ca.pub
+expect "peer add --public-key-file ca.pub" 1
+expect_msg "peer add --public-key-file ca.pub: named" \
+  "gwctl: peer add: ca.pub: this is a CA public key file, not a gw/WireGuard public key (X25519)"
+STDIN=ca.pub gw --run-dir run peer add gw0 b --public-key-file -
+expect "peer add --public-key-file - < ca.pub" 1
+expect_msg "peer add --public-key-file -: named" \
+  "gwctl: peer add: stdin: this is a CA public key file, not a gw/WireGuard public key (X25519)"
+gw --run-dir run peer add gw0 b --public-key "$holder" --psk-file ca.key
+expect "peer add --psk-file ca.key" 1
+expect_msg "peer add --psk-file ca.key: named" \
+  "gwctl: peer add: ca.key: this is a CA private key file, not a pre-shared key"
+STDIN=ca.key gw --run-dir run peer set gw0 b --psk-file -
+expect "peer set --psk-file - < ca.key" 1
+expect_msg "peer set --psk-file -: named" \
+  "gwctl: peer set: stdin: this is a CA private key file, not a pre-shared key"
+
+# --- ca upgrade PREFIX: an old pair (one base64 line each) is checked to be one CA and converted
+# in place, modes kept; a gateway's lone PREFIX.pub is converted too; anything else is refused.
+sed -n 2p ca.key >up.key && chmod 600 up.key
+sed -n 2p ca.pub >up.pub && chmod 640 up.pub
+gw ca upgrade up
+expect "ca upgrade an old pair" 0 "$ca_fp"
+cmp -s up.key ca.key && cmp -s up.pub ca.pub && pass "ca upgrade wrote the armours" ||
+  fail "ca upgrade: up.key/up.pub differ from ca.key/ca.pub"
+[[ $(mode_of up.key) == 600 && $(mode_of up.pub) == 640 ]] && pass "ca upgrade kept the modes" ||
+  fail "ca upgrade modes $(mode_of up.key) $(mode_of up.pub)"
+gw cert sign --ca-key up.key --name x --public-key-file holder.pub
+expect "cert sign with the upgraded key" 0
+gw ca upgrade up
+expect "ca upgrade again: nothing to do" 0 "$ca_fp"
+cmp -s up.key ca.key && cmp -s up.pub ca.pub && pass "and nothing changed" || fail "ca upgrade again changed a file"
+sed -n 2p ca.key >half.key && chmod 600 half.key && cp ca.pub half.pub
+gw ca upgrade half
+expect "ca upgrade a half-converted pair" 0 "$ca_fp"
+cmp -s half.key ca.key && pass "its key converted" || fail "half.key: $(cat half.key)"
+sed -n 2p ca.pub >gateway-copy.pub
+gw ca upgrade gateway-copy
+expect "ca upgrade a lone PREFIX.pub (a gateway's copy)" 0 "$ca_fp"
+cmp -s gateway-copy.pub ca.pub && pass "the copy converted" || fail "gateway-copy.pub: $(cat gateway-copy.pub)"
+holder_files=$(cat holder.key holder.pub)
+gw ca upgrade holder
+expect "ca upgrade a peer's key pair" 1
+expect_msg "not a CA: named" "gwctl: ca upgrade: holder.key and holder.pub are not one CA's keys (holder.pub is not the Ed25519 public key of holder.key); nothing changed"
+[[ $(cat holder.key holder.pub) == "$holder_files" ]] && pass "the peer's files are left alone" ||
+  fail "ca upgrade changed holder.key or holder.pub"
+sed -n 2p other.key >mixed.key && chmod 600 mixed.key && sed -n 2p ca.pub >mixed.pub
+gw ca upgrade mixed
+expect "ca upgrade two CAs' halves" 1
+[[ $(cat mixed.pub) == "$(sed -n 2p ca.pub)" ]] && pass "and writes nothing" || fail "mixed.pub changed"
+gw ca upgrade nothing
+expect "ca upgrade without PREFIX.pub" 1
+expect_err "missing PREFIX.pub named" "gwctl: ca upgrade: nothing.pub: *"
+cp ca.pub swapped.key && chmod 600 swapped.key && cp ca.pub swapped.pub
+gw ca upgrade swapped
+expect "ca upgrade with a public key in PREFIX.key" 1
+expect_msg "swapped: named" "gwctl: ca upgrade: swapped.key: this is a CA public key file, not a CA private key"
+gw ca upgrade
+expect "ca upgrade without PREFIX" 2
+
 # --- No private key was printed, by any command above.
 leaked=0
-for secret in "$ca_seed" "$other_seed" "$holder_priv" "$stranger_priv"; do
+for secret in "$(sed -n 2p ca.key)" "$other_seed" "$holder_priv" "$stranger_priv"; do
   grep -qF -- "$secret" "$dir/printed" && leaked=$((leaked + 1))
 done
 [[ $leaked -eq 0 && -s $dir/printed ]] && pass "no private key on stdout or stderr" ||

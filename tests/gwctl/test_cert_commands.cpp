@@ -1,20 +1,27 @@
 // SPDX-License-Identifier: MIT
 // gwctl's certificate commands, their pure half (src/gwctl/cert_commands.hpp):
 // durations, times, lists, and the `gwctl cert show` text and JSON of a fixed
-// certificate. The commands themselves run in test_cert_cli.sh.
+// certificate; and the kinds of key file each command takes, called directly
+// with their output captured. The commands end to end run in test_cert_cli.sh.
 #include <doctest/doctest.h>
+
+#include <sys/stat.h>
 
 #include <ctime>
 
 #include <array>
 #include <cstdint>
+#include <iostream>
 #include <limits>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "../../src/gwctl/cert_commands.hpp"
+#include "config/temp_dir.hpp"
 #include "gw/config/key_file.hpp"
 #include "gw/identity/certificate.hpp"
 
@@ -238,4 +245,230 @@ TEST_CASE("gwctl cert show --json: an object with the same members") {
   CHECK(b["addresses"] == nlohmann::json::array());
   CHECK(b["subnets"] == nlohmann::json::array());
   CHECK(b["groups"] == nlohmann::json::array());
+}
+
+// --- Key kinds: what each command refuses, and the files ca init writes.
+
+namespace {
+
+struct Run {
+  int rc = -1;
+  std::string out, err;
+};
+
+// Runs `command` with std::cout and std::cerr captured.
+template <class F>
+Run run(F&& command) {
+  std::ostringstream out, err;
+  std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+  Run r;
+  r.rc = command();
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// A CA made by ca init, a holder's plain key pair and a certificate, in one folder.
+struct Pki {
+  gw::test::TempDir dir;
+  std::string ca = dir.file("ca");
+  std::string holder_key = dir.write("holder.key", kHolderKey + "\n", 0600);
+  std::string holder_pub = dir.write("holder.pub", kHolderKey + "\n", 0644);
+  std::string cert = dir.write("laptop.crt", gw::identity::armor(fixed_certificate()), 0644);
+  Pki() {
+    REQUIRE(run([&] { return gw::gwctl::ca_init({ca, false}); }).rc == 0);
+  }
+};
+
+gw::gwctl::CertSignArgs sign_args(const std::string& ca_key, const std::string& public_key_file,
+                                  const std::string& out) {
+  gw::gwctl::CertSignArgs a;
+  a.ca_key = ca_key;
+  a.name = "laptop";
+  a.public_key_file = public_key_file;
+  a.out = out;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("gwctl ca init: the CA's files carry their kind in an armour") {
+  gw::test::TempDir dir;
+  const std::string prefix = dir.file("ca");
+  const Run r = run([&] { return gw::gwctl::ca_init({prefix, false}); });
+  REQUIRE(r.rc == 0);
+  const std::string key = gw::test::read_file(prefix + ".key");
+  const std::string pub = gw::test::read_file(prefix + ".pub");
+  const std::string b64 = "[A-Za-z0-9+/]{43}=";
+  CHECK(std::regex_match(key, std::regex("-----BEGIN GW CA PRIVATE KEY-----\n" + b64 +
+                                         "\n-----END GW CA PRIVATE KEY-----\n")));
+  CHECK(std::regex_match(pub, std::regex("-----BEGIN GW CA PUBLIC KEY-----\n" + b64 +
+                                         "\n-----END GW CA PUBLIC KEY-----\n")));
+  CHECK(gw::test::file_mode(prefix + ".key") == 0600);
+  CHECK(gw::test::file_mode(prefix + ".pub") == 0644);
+  // The public key is the seed's Ed25519 key; the fingerprint printed is its SHA-256.
+  REQUIRE(key.size() == 111);
+  REQUIRE(pub.size() == 109);
+  const auto seed = gw::config::parse_secret_key(key.substr(34, 44));
+  const auto public_key = gw::config::parse_public_key(pub.substr(33, 44));
+  REQUIRE(seed);
+  REQUIRE(public_key);
+  const auto ca = gw::identity::CaKey::from_seed(*seed);
+  CHECK(ca.public_key == *public_key);
+  CHECK(r.out == gw::identity::to_hex(gw::identity::ca_fingerprint(ca.public_key)) + "\n");
+}
+
+TEST_CASE("gwctl cert sign: --ca-key takes a CA private key file and nothing else") {
+  const Pki p;
+  const std::string out = p.dir.file("out.crt");
+  const std::string plain =
+      "this is a gw/WireGuard key line (an X25519 key or a PSK), not a CA "
+      "private key; if it is a CA key an older gwctl ca init wrote, convert "
+      "it: gwctl ca upgrade ";
+  // A 0600 copy of the CA's public key file is still a public key.
+  const std::string pub_copy = p.dir.write("pub-copy.key", gw::test::read_file(p.ca + ".pub"));
+  struct Case {
+    std::string ca_key, expected;
+  };
+  const Case cases[] = {
+      {p.holder_key, p.holder_key + ": " + plain + p.dir.file("holder")},
+      {p.ca + ".pub", p.ca + ".pub: this is a CA public key file, not a CA private key (--ca-key "
+                             "wants PREFIX.key)"},
+      {pub_copy, pub_copy + ": this is a CA public key file, not a CA private key (--ca-key "
+                            "wants PREFIX.key)"},
+      {p.cert, p.cert + ": this is a gw certificate, not a CA private key"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.ca_key);
+    const Run r =
+        run([&] { return gw::gwctl::cert_sign(sign_args(c.ca_key, p.holder_pub, out), 0); });
+    CHECK(r.rc == 1);
+    CHECK(r.err == "gwctl: cert sign: " + c.expected + "\n");
+    CHECK(r.out.empty());
+    CHECK_FALSE(exists(out));
+  }
+  const Run ok =
+      run([&] { return gw::gwctl::cert_sign(sign_args(p.ca + ".key", p.holder_pub, out), 0); });
+  CHECK(ok.rc == 0);
+  CHECK(ok.err.empty());
+  CHECK(exists(out));
+}
+
+TEST_CASE("gwctl cert sign and verify: a CA key file is no holder's public key") {
+  const Pki p;
+  const std::string out = p.dir.file("out.crt");
+  for (const char* ext : {".pub", ".key"}) {
+    const std::string file = p.ca + ext;
+    const std::string kind = ext == std::string(".pub") ? "public" : "private";
+    const std::string expected =
+        file + ": this is a CA " + kind + " key file, not a gw/WireGuard public key (X25519)";
+    const Run s = run([&] { return gw::gwctl::cert_sign(sign_args(p.ca + ".key", file, out), 0); });
+    CHECK(s.rc == 1);
+    CHECK(s.err == "gwctl: cert sign: " + expected + "\n");
+    CHECK_FALSE(exists(out));
+    gw::gwctl::CertVerifyArgs v;
+    v.file = p.cert;
+    v.ca_files = {p.ca + ".pub"};
+    v.public_key_file = file;
+    const Run r = run([&] { return gw::gwctl::cert_verify(v, kNotBefore); });
+    CHECK(r.rc == 1);
+    CHECK(r.err == "gwctl: cert verify: " + expected + "\n");
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("gwctl cert verify: --ca takes a CA public key file and nothing else") {
+  const Pki p;
+  const std::string old_pub = p.dir.write("old.pub", kHolderKey + "\n", 0644);
+  struct Case {
+    std::string ca, expected;
+  };
+  const Case cases[] = {
+      {p.holder_pub, p.holder_pub +
+                         ": this is a gw/WireGuard key line (an X25519 key or a PSK), "
+                         "not a CA public key; if it is a CA key an older gwctl ca "
+                         "init wrote, convert it: gwctl ca upgrade " +
+                         p.dir.file("holder")},
+      {p.ca + ".key", p.ca + ".key: this is a CA private key file, not a CA public key (--ca "
+                             "wants PREFIX.pub)"},
+      {p.cert, p.cert + ": this is a gw certificate, not a CA public key"},
+      {old_pub, old_pub + ": this is a gw/WireGuard key line"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.ca);
+    gw::gwctl::CertVerifyArgs v;
+    v.file = p.cert;
+    v.ca_files = {c.ca};
+    const Run r = run([&] { return gw::gwctl::cert_verify(v, kNotBefore); });
+    CHECK(r.rc == 1);
+    CHECK(r.err.rfind("gwctl: cert verify: --ca " + c.expected, 0) == 0);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("gwctl ca revoke and cert show: a CA key file is neither a certificate nor a list") {
+  const Pki p;
+  const std::string list = p.dir.file("revoked.txt");
+  gw::gwctl::CaRevokeArgs a;
+  a.list = list;
+  a.cert_file = p.ca + ".pub";
+  Run r = run([&] { return gw::gwctl::ca_revoke(a); });
+  CHECK(r.rc == 1);
+  CHECK(r.err == "gwctl: " + p.ca + ".pub: this is a CA public key file, not a gw certificate\n");
+  CHECK_FALSE(exists(list));
+
+  const std::string pub_before = gw::test::read_file(p.ca + ".pub");
+  a.list = p.ca + ".pub";
+  a.cert_file = p.cert;
+  r = run([&] { return gw::gwctl::ca_revoke(a); });
+  CHECK(r.rc == 1);
+  CHECK(r.err == "gwctl: ca revoke: " + p.ca +
+                     ".pub: this is a CA public key file, not a revocation list\n");
+  CHECK(gw::test::read_file(p.ca + ".pub") == pub_before);
+
+  r = run([&] { return gw::gwctl::cert_show({p.ca + ".key", false}, 0); });
+  CHECK(r.rc == 1);
+  CHECK(r.err == "gwctl: " + p.ca + ".key: this is a CA private key file, not a gw certificate\n");
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("gwctl ca upgrade: an old pair is checked to be one CA, then converted in place") {
+  const Pki p;
+  const std::string key_text = gw::test::read_file(p.ca + ".key");
+  const std::string pub_text = gw::test::read_file(p.ca + ".pub");
+  const std::string old = p.dir.file("old");
+  p.dir.write("old.key", key_text.substr(34, 44) + "\n", 0400);
+  p.dir.write("old.pub", pub_text.substr(33, 44) + "\n", 0640);
+  Run r = run([&] { return gw::gwctl::ca_upgrade({old}); });
+  REQUIRE(r.rc == 0);
+  CHECK(r.err.empty());
+  const Run init_fp = run([&] { return gw::gwctl::ca_upgrade({p.ca}); });  // already armoured
+  CHECK(init_fp.rc == 0);
+  CHECK(r.out == init_fp.out);
+  CHECK(gw::test::read_file(old + ".key") == key_text);
+  CHECK(gw::test::read_file(old + ".pub") == pub_text);
+  CHECK(gw::test::file_mode(old + ".key") == 0400);
+  CHECK(gw::test::file_mode(old + ".pub") == 0640);
+  CHECK(gw::test::read_file(p.ca + ".key") == key_text);
+
+  // A peer's X25519 pair: its public key is not the Ed25519 key of its private key.
+  const std::string x25519 = p.dir.file("holder");
+  const std::string before = gw::test::read_file(x25519 + ".key");
+  r = run([&] { return gw::gwctl::ca_upgrade({x25519}); });
+  CHECK(r.rc == 1);
+  CHECK(r.err == "gwctl: ca upgrade: " + x25519 + ".key and " + x25519 +
+                     ".pub are not one CA's keys (" + x25519 +
+                     ".pub is not the Ed25519 public key of " + x25519 +
+                     ".key); nothing changed\n");
+  CHECK(gw::test::read_file(x25519 + ".key") == before);
+  CHECK(gw::test::read_file(x25519 + ".pub") == kHolderKey + "\n");
+  CHECK(run([&] { return gw::gwctl::ca_upgrade({""}); }).rc == 2);
 }

@@ -70,10 +70,12 @@ check "$dir/keys/b.psk" gwctl peer add gw0 b --psk-file "$dir/keys/b"
 : >"$dir/keys/ca.key"
 : >"$dir/keys/laptop.crt"
 check 'ca cert' gwctl c
-check 'init revoke' gwctl ca ''
+check 'init revoke upgrade' gwctl ca ''
 check 'sign show verify' gwctl cert ''
 check 'verify' gwctl cert v
 check '--force --help --run-dir --timeout' gwctl ca init --
+check '--help --run-dir --timeout' gwctl ca upgrade --
+check "$dir/keys/ca.key" gwctl ca upgrade "$dir/keys/ca."
 check '--ca-key' gwctl cert sign --ca-
 check '--not-before' gwctl cert sign --ca-key ca.key --name x --not
 check '--revoked --run-dir' gwctl cert verify laptop.crt --ca ca.pub --r

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Bad input of every kind the daemon and gwctl take, each refused with a clear error that names
 # what was wrong, and nothing lost or left behind:
-#   gwd's command line (exit 2), configs that do not load (exit 1, no interface, file unchanged),
-#   a busy UDP port (exit 1, no interface), garbage datagrams to a running gwd (dropped, the
-#   tunnel carries on); gwctl's command line (exit 2) and a bad key on stdin (exit 1).
+#   gwd's command line (exit 2), configs that do not load (exit 1, no interface, file unchanged;
+#   key files of the wrong kind among them), a busy UDP port (exit 1, no interface), garbage
+#   datagrams to a running gwd (dropped, the tunnel carries on); gwctl's command line (exit 2)
+#   and a bad key on stdin (exit 1).
 # Usage: bad-input.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
 set -u -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -58,6 +59,19 @@ bad_config endpoint '$.peers[0].endpoint: expected' 's#192.0.2.2:51820#192.0.2.2
 bad_config name '$.name: expected an interface name' 's#"gw-a"#"this-name-is-far-too-long"#'
 bad_config key-file '$.private_key_file: expected a usable key file' 's#site-a.key#nowhere.key#'
 bad_config pub-file '$.peers[0].public_key_file: expected a usable key file' 's#site-b.pub#nowhere.pub#'
+# Key files of the wrong kind: a CA's files where gwd's own key, a peer's key or a PSK belongs,
+# and a peer's key where a CA's belongs, each refused naming what the file is.
+"$GWT_GWCTL" ca init "$dir/ca" >/dev/null || gwt_fail "ca init"
+bad_config ca-as-key 'ca.key: this is a CA private key file, not a gw/WireGuard private key (X25519)' \
+    's#site-a.key#ca.key#'
+bad_config ca-as-pub 'ca.pub: this is a CA public key file, not a gw/WireGuard public key (X25519)' \
+    's#site-b.pub#ca.pub#'
+bad_config ca-as-psk 'ca.key: this is a CA private key file, not a pre-shared key' \
+    's#"persistent_keepalive": 25#"persistent_keepalive": 25, "psk_file": "ca.key"#'
+bad_config peer-as-ca '$.trusted_cas[0]: expected a usable CA public key file, got' \
+    's#"mtu": 1420,#"mtu": 1420, "trusted_cas": ["site-b.pub"],#'
+grep -qF 'site-b.pub: this is a gw/WireGuard key line (an X25519 key or a PSK), not a CA public key' \
+    "$out" || gwt_fail "peer-as-ca: the error does not name the kind: $(cat "$out")"
 chmod 644 "$dir/site-a.key"
 bad_config key-mode 'mode 0644 lets group or others at the key' 's#"listen_port": 51820#"listen_port": 51821#'
 chmod 600 "$dir/site-a.key"

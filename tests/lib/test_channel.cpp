@@ -428,6 +428,42 @@ TEST_CASE("lib: PSK and public key files") {
   CHECK(loaded == key);
 }
 
+TEST_CASE("lib: key files of another kind are refused, naming what they are") {
+  const gw::test::TempDir dir;
+  const std::string line = gw::to_base64(Buf(32, 7));
+  const auto armour = [&](const std::string& label) {
+    return "-----BEGIN " + label + "-----\n" + line + "\n-----END " + label + "-----\n";
+  };
+  const std::string ca_key = dir.write("ca.key", armour("GW CA PRIVATE KEY"), 0600);
+  const std::string ca_pub = dir.write("ca.pub", armour("GW CA PUBLIC KEY"), 0644);
+  const std::string peer_pub = dir.write("peer.pub", line + "\n", 0644);
+
+  gw::Identity id;
+  const gw::Status as_identity = gw::Identity::load(ca_key, id);
+  CHECK(as_identity.code == Errc::file);
+  CHECK(as_identity.message ==
+        ca_key + ": this is a CA private key file, not a gw/WireGuard private key (X25519)");
+  CHECK(id.empty());
+  gw::Psk psk;
+  CHECK(gw::Psk::load(ca_key, psk).message ==
+        ca_key + ": this is a CA private key file, not a pre-shared key");
+  gw::Key key{};
+  CHECK(gw::load_public_key(ca_pub, key).message ==
+        ca_pub + ": this is a CA public key file, not a gw/WireGuard public key (X25519)");
+
+  gw::Trust trust;
+  const gw::Status plain = trust.add_ca_file(peer_pub);
+  CHECK(plain.code == Errc::file);
+  CHECK(plain.message.find(peer_pub +
+                           ": this is a gw/WireGuard key line (an X25519 key or a PSK), not a CA "
+                           "public key") == 0);
+  CHECK(trust.add_ca_file(ca_key).message ==
+        ca_key + ": this is a CA private key file, not a CA public key");
+  CHECK(trust.empty());
+  REQUIRE_OK(trust.add_ca_file(ca_pub));
+  CHECK_FALSE(trust.empty());
+}
+
 TEST_CASE("lib: trusts are values") {
   const gw::Key k = gw::Identity::generate().public_key();
   gw::Trust none;

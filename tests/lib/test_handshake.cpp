@@ -206,7 +206,10 @@ std::string write_certificate(const gw::test::TempDir& dir, const std::string& f
 
 std::string write_ca(const gw::test::TempDir& dir, const std::string& file,
                      const gw::identity::CaKey& ca) {
-  return dir.write(file, gw::to_base64(ca.public_key) + "\n", 0644);
+  return dir.write(file,
+                   "-----BEGIN GW CA PUBLIC KEY-----\n" + gw::to_base64(ca.public_key) +
+                       "\n-----END GW CA PUBLIC KEY-----\n",
+                   0644);
 }
 
 }  // namespace
@@ -680,6 +683,9 @@ TEST_CASE("lib: certificates admit a peer whose CA is trusted") {
     CHECK(st.code == Errc::file);
     CHECK(st.message.find(missing) != std::string::npos);
     CHECK_FALSE(t2.add_ca_file(dir.write("bad.pub", "not base64!\n", 0644)).ok());
+    // A CA public key as one base64 line (before CA key files named their kind) is refused.
+    CHECK_FALSE(
+        t2.add_ca_file(dir.write("old.pub", gw::to_base64(ca.public_key) + "\n", 0644)).ok());
     CHECK(t2.empty());
     CHECK_FALSE(t2.load_revocations(dir.write("bad.txt", "xyz\n", 0644)).ok());
     CHECK_STATUS(t2.load_revocations(dir.file("nope.txt")), Errc::file);
