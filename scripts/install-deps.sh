@@ -15,6 +15,8 @@ packages=(
   clang libclang-rt-14-dev clang-format
   # demo and integration tests
   iproute2 iputils-ping iperf3 nftables procps socat ethtool jq curl python3 util-linux
+  # the systemd unit's test (systemd-analyze verify and security, offline)
+  systemd
   # an independent Noise implementation, for libgw's interoperability test
   python3-dissononce
 )
