@@ -37,8 +37,9 @@ inline constexpr std::size_t kHashLen = 32;             // HASH256: first_hash, 
 inline constexpr std::size_t kMaxHandshakeSize = 1232;  // IPv6 minimum MTU 1280 less 48
 
 // Initiation (type 1)
-inline constexpr std::uint8_t kFlagPsk = 0x01;      // the pattern is XXpsk3
-inline constexpr std::uint8_t kFlagRetried = 0x02;  // second attempt, after a retry
+inline constexpr std::uint8_t kFlagPsk = 0x01;          // the pattern is XXpsk3
+inline constexpr std::uint8_t kFlagRetried = 0x02;      // second attempt, after a retry
+inline constexpr std::uint8_t kFlagCertificate = 0x04;  // send your certificate in message 2
 inline constexpr std::size_t kInitiationHeaderSize = 8;
 inline constexpr std::size_t kRetryBlockSize = kHashLen + kMacLen;  // first_hash || retry_tag
 inline constexpr std::size_t kMaxOfferedSuites = 6;
@@ -75,6 +76,14 @@ inline constexpr std::uint8_t kExtensionCritical = 0x01;
 inline constexpr std::uint16_t kExtCertificate = 1;
 inline constexpr std::uint16_t kExtSuites = 2;
 inline constexpr std::uint16_t kExtFeatures = 3;
+inline constexpr std::uint16_t kExtPadding = 4;  // zeros: the list's size to a few fixed sizes
+// The sizes an extension list is padded to (docs/PROTOCOL.md, section 6).
+inline constexpr std::size_t kExtensionListSizes[] = {64, 256, 512, 1024};
+// Without a proven source address (a valid mac2) a responder sends at most
+// this many times the initiation's size (RFC 9000, 8.1); a larger response is
+// preceded by a cookie reply.
+inline constexpr std::size_t kAmplificationFactor = 3;
+inline constexpr std::size_t kNetworkKeyLen = 32;
 }  // namespace wire_spec
 
 // --- Specification constants: sessions (WireGuard's values, DESIGN.md "Session") ---

@@ -471,7 +471,7 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   c.check_keys(root, "$",
                {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
                 "group", "control_group", "metrics_port", "certificate_file", "trusted_cas",
-                "revocation_file", "certificate_exit_nodes", "peers"});
+                "revocation_file", "certificate_exit_nodes", "network_key_file", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
@@ -528,8 +528,11 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
                          "an account name of 1 to 32 letters, digits or _ . -", valid_account_name);
     }
   }
-  for (std::optional<std::string>* field : {&cfg.certificate_file, &cfg.revocation_file}) {
-    const char* key = field == &cfg.certificate_file ? "certificate_file" : "revocation_file";
+  for (std::optional<std::string>* field :
+       {&cfg.certificate_file, &cfg.revocation_file, &cfg.network_key_file}) {
+    const char* key = field == &cfg.certificate_file  ? "certificate_file"
+                      : field == &cfg.revocation_file ? "revocation_file"
+                                                      : "network_key_file";
     if (const json* v = c.field(root, "$", key, "")) {
       *field = c.string_value(*v, key_path("$", key), "a file path", valid_file_name);
     }
@@ -745,6 +748,14 @@ LoadResult load_config(const std::string& path) {
     }
     r.psks.push_back(std::move(psk.key));
   }
+  if (cfg.network_key_file) {
+    KeyFileResult nk = load_psk(resolve_path(path, *cfg.network_key_file));
+    if (!nk) {
+      r.errors.push_back(path + ": $.network_key_file: expected a usable key file, got " +
+                         nk.error);
+    }
+    r.network_key = std::move(nk.key);
+  }
   if (cfg.certificate_file) {
     const std::string file = resolve_path(path, *cfg.certificate_file);
     std::string read_error, cert_error;
@@ -792,6 +803,7 @@ LoadResult load_config(const std::string& path) {
   if (!r.errors.empty()) {
     r.key.reset();
     r.psks.clear();
+    r.network_key.reset();
     return r;
   }
   r.config = std::move(cfg);
@@ -820,6 +832,7 @@ std::string to_json(const InterfaceConfig& config) {
   if (!config.trusted_cas.empty()) j["trusted_cas"] = config.trusted_cas;
   if (config.revocation_file) j["revocation_file"] = *config.revocation_file;
   if (config.certificate_exit_nodes) j["certificate_exit_nodes"] = true;
+  if (config.network_key_file) j["network_key_file"] = *config.network_key_file;
   ojson peers = ojson::array();
   for (const Peer& p : config.peers) {
     ojson pj;

@@ -58,6 +58,8 @@ const char* drop_reason(Drop d) noexcept {
       return "no_session";
     case Drop::not_admitted:
       return "not_admitted";
+    case Drop::unproven_source:
+      return "unproven_source";
     case Drop::count_:
       break;
   }

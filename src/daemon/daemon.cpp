@@ -96,6 +96,15 @@ std::string key_text(const crypto::PublicKey& key) {
   return config::to_base64(Bytes(key.data(), key.size()));
 }
 
+// A one-way digest of a secret key: tells a changed key from the running
+// one at reload without keeping a second copy of it.
+using KeyDigest = std::array<std::uint8_t, 32>;
+KeyDigest digest(const crypto::Secret<config::kKeyLen>& key) {
+  KeyDigest out{};
+  crypto_generichash(out.data(), out.size(), key.data(), key.size(), nullptr, 0);
+  return out;
+}
+
 // The routing table and firewall mark of an interface's full tunnel: fixed
 // per interface name, so a restart finds what a killed run left behind.
 std::uint32_t tunnel_table(const std::string& name) {
@@ -267,6 +276,8 @@ class Interface final : public session::Sink,
   identity::RevocationList revoked_;
   std::map<std::string, std::uint64_t> cert_refusals_;  // by identity::reason()
   std::vector<std::optional<crypto::Secret<config::kKeyLen>>> psks_;
+  std::optional<crypto::Secret<config::kKeyLen>> network_key_;  // until the engine has it
+  std::optional<KeyDigest> network_key_digest_;                 // of the running one
 
   std::unique_ptr<session::Engine> engine_;
   routing::AllowedIps allowed_;
@@ -374,6 +385,7 @@ bool Interface::load() {
   certificate_ = std::move(r.certificate);
   cas_ = std::move(r.cas);
   revoked_ = std::move(r.revoked);
+  network_key_ = std::move(r.network_key);
   started_ = *config_;
   started_.peers.clear();
   remove_stale_temporaries(options_.config_path, *config_, log_);
@@ -978,6 +990,8 @@ std::string Interface::reload() {
     differs("metrics_port", fields.metrics_port != started_.metrics_port);
     // Our own certificate goes into every handshake from the engine's config.
     differs("certificate_file", r.certificate != certificate_);
+    differs("network_key_file", (r.network_key ? std::optional(digest(*r.network_key))
+                                               : std::nullopt) != network_key_digest_);
   }
   for (const config::Peer& p : next.peers) {
     if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
@@ -1185,9 +1199,11 @@ bool Interface::start() {
     ec.static_key = *key_;
     ec.suites = cfg.suites;
     ec.mtu = cfg.mtu;
-    if (certificate_) {
-      ec.extra_extensions.push_back(
-          {wire_spec::kExtCertificate, false, identity::encode(*certificate_)});
+    if (certificate_) ec.certificate = identity::encode(*certificate_);
+    if (network_key_) {
+      ec.network_key.emplace(network_key_->bytes());
+      network_key_digest_ = digest(*network_key_);
+      network_key_.reset();  // the engine holds its own copy
     }
     engine_ = std::make_unique<session::Engine>(std::move(ec), crypto::system_rng(), *this);
     engine_->set_authorizer(this);

@@ -70,6 +70,21 @@ Hash256 hash256(Bytes a, Bytes b) noexcept {
   return out;
 }
 
+// HASH256(label || NK || k), or HASH256(label || k) without a network key.
+Hash256 derived_key(const Label& label, const crypto::PublicKey& k,
+                    const NetworkKey* network) noexcept {
+  if (network == nullptr) return hash256(label, k);
+  Hash256 out{};
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, out.size());
+  crypto_generichash_update(&state, label.data(), label.size());
+  crypto_generichash_update(&state, network->data(), network->size());
+  crypto_generichash_update(&state, k.data(), k.size());
+  crypto_generichash_final(&state, out.data(), out.size());
+  sodium_memzero(&state, sizeof state);
+  return out;
+}
+
 // out (16 bytes) = MAC(key, data); the key length is checked.
 void mac_into(MutBytes out, Bytes key, Bytes data) {
   if (key.size() < crypto_generichash_KEYBYTES_MIN || key.size() > crypto_generichash_KEYBYTES_MAX)
@@ -106,12 +121,12 @@ Mac make_retry_tag(Bytes secret, const Hash256& first, std::uint8_t suite) {
 
 // --- Keys and primitives ---
 
-Hash256 mac1_key(const crypto::PublicKey& k) noexcept {
-  return hash256(kMac1Label, k);
+Hash256 mac1_key(const crypto::PublicKey& k, const NetworkKey* network) noexcept {
+  return derived_key(kMac1Label, k, network);
 }
 
-Hash256 cookie_key(const crypto::PublicKey& k) noexcept {
-  return hash256(kCookieLabel, k);
+Hash256 cookie_key(const crypto::PublicKey& k, const NetworkKey* network) noexcept {
+  return derived_key(kCookieLabel, k, network);
 }
 
 Mac keyed_mac(Bytes key, Bytes data) {
@@ -156,8 +171,8 @@ bool mac1_valid(Bytes datagram, const Hash256& key, bool has_mac2) noexcept {
 
 // --- CookieChecker ---
 
-CookieChecker::CookieChecker(const crypto::PublicKey& local_static)
-    : mac1_key_(mac1_key(local_static)), cookie_key_(cookie_key(local_static)) {
+CookieChecker::CookieChecker(const crypto::PublicKey& local_static, const NetworkKey* network)
+    : mac1_key_(mac1_key(local_static, network)), cookie_key_(cookie_key(local_static, network)) {
   crypto::ensure_sodium();
 }
 
@@ -253,13 +268,11 @@ CookieJar::CookieJar() {
   crypto::ensure_sodium();
 }
 
-bool CookieJar::consume_reply(const wire::CookieReply& reply,
-                              const crypto::PublicKey& responder_static, Bytes last_sent_mac1,
-                              Instant now) {
+bool CookieJar::consume_reply(const wire::CookieReply& reply, const Hash256& key,
+                              Bytes last_sent_mac1, Instant now) {
   if (reply.nonce.size() != kCookieNonceSize ||
       reply.encrypted_cookie.size() != kEncryptedCookieSize || last_sent_mac1.size() != kMacLen)
     return false;
-  const Hash256 key = cookie_key(responder_static);
   Cookie opened;
   unsigned long long opened_len = 0;
   const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(

@@ -61,6 +61,8 @@ const char* to_string(Drop d) noexcept {
       return "no session and no endpoint";
     case Drop::not_admitted:
       return "admission refused (its certificate is missing, invalid or expired)";
+    case Drop::unproven_source:
+      return "response over 3x the initiation to an unproven source (a cookie reply instead)";
     case Drop::count_:
       break;
   }
@@ -71,8 +73,8 @@ Engine::Engine(EngineConfig config, crypto::Rng& rng, Sink& sink)
     : config_(std::move(config)),
       rng_(rng),
       sink_(sink),
-      mac1_key_(session::mac1_key(config_.static_key.public_key)),
-      cookies_(config_.static_key.public_key) {
+      mac1_key_(session::mac1_key(config_.static_key.public_key, network())),
+      cookies_(config_.static_key.public_key, network()) {
   if (config_.suites.empty()) config_.suites = default_suites();
   std::erase_if(config_.suites, [](std::uint8_t id) { return !suite_available(id); });
   // Each id once, at its first place: an offer lists no id twice (PROTOCOL.md 4.1).
@@ -97,7 +99,8 @@ PeerId Engine::add_peer(PeerConfig config) {
   if (peers_by_key_.contains(config.public_key)) return kNoPeer;
   auto p = std::make_unique<Peer>();
   p->id = next_peer_id_++;
-  p->mac1_key = session::mac1_key(config.public_key);
+  p->mac1_key = session::mac1_key(config.public_key, network());
+  p->cookie_key = session::cookie_key(config.public_key, network());
   p->endpoint = config.endpoint;
   p->config = std::move(config);
   peers_by_key_[p->config.public_key] = p->id;
@@ -333,13 +336,27 @@ Instant Engine::poll(Instant now) {
 
 // --- Handshake payloads ---
 
-std::size_t Engine::write_extensions(MutBytes out) const {
+std::size_t Engine::write_extensions(MutBytes out, bool with_certificate) const {
   wire::ExtensionWriter w(out);
   const std::array<std::uint8_t, 4> features{};  // none defined yet
   w.add(wire_spec::kExtSuites, 0, config_.suites);
   w.add(wire_spec::kExtFeatures, 0, features);
+  if (with_certificate && !config_.certificate.empty()) {
+    w.add(wire_spec::kExtCertificate, 0, config_.certificate);
+  }
   for (const EngineConfig::Extension& e : config_.extra_extensions) {
     w.add(e.type, e.critical ? wire_spec::kExtensionCritical : std::uint8_t{0}, e.value);
+  }
+  // Padding last: the list grows to the first fixed size that holds it and
+  // a padding entry, so that its size tells an observer which of a few
+  // sizes it is, not whose certificate it carries.
+  for (const std::size_t size : wire_spec::kExtensionListSizes) {
+    if (w.size() == size) break;
+    if (w.size() + wire_spec::kExtensionHeaderSize > size) continue;
+    static constexpr std::array<std::uint8_t, 1024> kZeros{};
+    w.add(wire_spec::kExtPadding, 0,
+          Bytes(kZeros.data(), size - w.size() - wire_spec::kExtensionHeaderSize));
+    break;
   }
   return w.size();
 }

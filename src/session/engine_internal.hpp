@@ -39,8 +39,9 @@ struct Engine::InitiatorHandshake {
   std::optional<noise::HandshakeState> hs;
   std::uint32_t local_index = 0;
   wire::InitiationFields fields;
-  Hash256 first_hash{};  // of this attempt's initiation: a retry refers to it
-  Mac last_mac1{};       // of that initiation: a cookie reply is bound to it
+  Hash256 first_hash{};            // of this attempt's initiation: a retry refers to it
+  Mac last_mac1{};                 // of that initiation: a cookie reply is bound to it
+  bool resent_for_cookie = false;  // a cookie reply made us resend at once, once
 };
 
 // A responder's handshake between message 1 and message 3.
@@ -55,7 +56,8 @@ struct Engine::PendingResponder {
 struct Engine::Peer {
   PeerId id = kNoPeer;
   PeerConfig config;
-  Hash256 mac1_key{};  // MAC1 key of the peer's static key
+  Hash256 mac1_key{};    // MAC1 key of the peer's static key
+  Hash256 cookie_key{};  // COOKIE key of the peer's static key: its cookie replies
   CookieJar cookies;
   std::optional<Endpoint> endpoint;
   std::unique_ptr<Keypair> current, previous, next;

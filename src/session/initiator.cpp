@@ -45,6 +45,8 @@ void Engine::start_handshake(Peer& p, Instant now, bool retransmit) {
   }
   wire::InitiationFields fields;
   fields.flags = p.config.psk ? wire_spec::kFlagPsk : std::uint8_t{0};
+  // A peer admitted by its certificate must show it again, in message 2.
+  if (p.config.admitted) fields.flags |= wire_spec::kFlagCertificate;
   fields.suite = config_.suites.front();
   send_initiation(p, now, fields);
 }
@@ -114,7 +116,7 @@ void Engine::on_retry(Instant now, const Endpoint& from, MutBytes datagram) {
   Peer* p = initiator_of(r.receiver_index);
   if (p == nullptr) return drop(Drop::unknown_index, from);
   InitiatorHandshake& h = *p->handshake;
-  if (!mac1_valid(datagram, mac1_key(*h.hs->local_ephemeral()), false)) {
+  if (!mac1_valid(datagram, mac1_key(*h.hs->local_ephemeral(), network()), false)) {
     return drop(Drop::bad_mac1, from, p->id);
   }
   const bool offered =
@@ -139,7 +141,7 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
   if (p == nullptr) return drop(Drop::unknown_index, from);
   InitiatorHandshake& h = *p->handshake;
   noise::HandshakeState& hs = *h.hs;
-  if (!mac1_valid(datagram, mac1_key(*hs.local_ephemeral()), false)) {
+  if (!mac1_valid(datagram, mac1_key(*hs.local_ephemeral(), network()), false)) {
     return drop(Drop::bad_mac1, from, p->id);
   }
   std::size_t n = 0;
@@ -173,7 +175,7 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
 void Engine::send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t remote_index) {
   InitiatorHandshake& h = *p.handshake;
   const std::size_t header = wire::write_finish_header(scratch_, remote_index);
-  const std::size_t ext = write_extensions(payload_);
+  const std::size_t ext = write_extensions(payload_, true);
   std::size_t written = 0;
   const MutBytes room(scratch_.data() + header, scratch_.size() - header - wire_spec::kMacLen);
   if (h.hs->write_message({payload_.data(), ext}, room, written) != noise::Error::ok) {
@@ -206,10 +208,16 @@ void Engine::on_cookie_reply(Instant now, const Endpoint& from, MutBytes datagra
   }
   Peer* p = initiator_of(c.receiver_index);
   if (p == nullptr) return drop(Drop::unknown_index, from);
-  if (!p->cookies.consume_reply(c, p->config.public_key, p->handshake->last_mac1, now)) {
+  if (!p->cookies.consume_reply(c, p->cookie_key, p->handshake->last_mac1, now)) {
     return drop(Drop::decrypt_failed, from, p->id);
   }
-  // The next initiation (on the retransmit timer) carries mac2.
+  // The responder wants our address proven before it answers: resend at
+  // once with mac2 (a fresh ephemeral key and index), once per attempt; a
+  // further cookie reply waits for the retransmit timer, as under load.
+  if (p->handshake->resent_for_cookie) return;
+  wire::InitiationFields fields = p->handshake->fields;
+  send_initiation(*p, now, fields);
+  if (p->handshake) p->handshake->resent_for_cookie = true;
 }
 
 }  // namespace gw::session

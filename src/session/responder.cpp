@@ -28,11 +28,7 @@ bool Engine::PskLookup::provide_psk(const std::optional<crypto::PublicKey>& remo
   return true;
 }
 
-// Under load, an initiation needs a valid mac2; without one it gets a cookie
-// reply and costs us no Diffie-Hellman.
-bool Engine::admit_under_load(Instant now, const Endpoint& from, Bytes datagram,
-                              const wire::Initiation& m) {
-  if (!cookies_.under_load(now) || cookies_.mac2_valid(datagram, from, now, rng_)) return true;
+void Engine::send_cookie_reply(Instant now, const Endpoint& from, const wire::Initiation& m) {
   const std::size_t n =
       cookies_.write_cookie_reply(scratch_, m.fields.sender_index, m.mac1, from, now, rng_);
   if (n != 0) sink_.send_datagram(from, {scratch_.data(), n});
@@ -40,7 +36,32 @@ bool Engine::admit_under_load(Instant now, const Endpoint& from, Bytes datagram,
   e.kind = Event::Kind::cookie_sent;
   e.from = from;
   report(e);
+}
+
+// Under load, an initiation needs a valid mac2; without one it gets a cookie
+// reply and costs us no Diffie-Hellman.
+bool Engine::admit_under_load(Instant now, const Endpoint& from, Bytes datagram,
+                              const wire::Initiation& m) {
+  if (!cookies_.under_load(now) || cookies_.mac2_valid(datagram, from, now, rng_)) return true;
+  send_cookie_reply(now, from, m);
   drop(Drop::under_load, from);
+  return false;
+}
+
+// No unauthenticated request draws more than kAmplificationFactor times its
+// size before its source has proven its address (a valid mac2, RFC 9000 8.1):
+// a response that would (one carrying our certificate, say) is preceded by a
+// cookie reply, and the initiator resends with mac2 at once.
+bool Engine::amplification_guard(Instant now, const Endpoint& from, Bytes datagram,
+                                 const wire::Initiation& m) {
+  const std::size_t response = wire_spec::kResponseMinSize - wire_spec::kMinExtensionListSize +
+                               write_extensions(payload_, m.certificate_requested());
+  if (response <= wire_spec::kAmplificationFactor * datagram.size() ||
+      cookies_.mac2_valid(datagram, from, now, rng_)) {
+    return true;
+  }
+  send_cookie_reply(now, from, m);
+  drop(Drop::unproven_source, from);
   return false;
 }
 
@@ -78,6 +99,7 @@ void Engine::on_initiation(Instant now, const Endpoint& from, MutBytes datagram)
                                                m.fields.retry_tag, now, rng_)) {
     return drop(Drop::bad_retry, from);
   }
+  if (!amplification_guard(now, from, datagram, m)) return;
   send_response(now, from, m, std::move(pending), initiator_e);
 }
 
@@ -117,7 +139,7 @@ void Engine::send_retry(Instant now, const Endpoint& from, Bytes datagram, std::
   const Mac tag = cookies_.retry_tag(first_hash(datagram), suite, now, rng_);
   const MutBytes out(scratch_.data(), wire_spec::kRetrySize);
   if (wire::write_retry(out, suite, receiver, tag) == 0) return;
-  stamp_mac1(out, mac1_key(initiator_e), false);
+  stamp_mac1(out, mac1_key(initiator_e, network()), false);
   sink_.send_datagram(from, out);
   Event e;
   e.kind = Event::Kind::retry_sent;
@@ -135,7 +157,7 @@ void Engine::send_response(Instant now, const Endpoint& from, const wire::Initia
   const std::uint32_t index = indices_.insert(rng_, {kNoPeer, IndexKind::handshake});
   if (index == kNoIndex) return drop(Drop::too_many_handshakes, from);
   const std::size_t header = wire::write_response_header(scratch_, index, m.fields.sender_index);
-  const std::size_t ext = write_extensions(payload_);
+  const std::size_t ext = write_extensions(payload_, m.certificate_requested());
   std::size_t written = 0;
   const MutBytes room(scratch_.data() + header, scratch_.size() - header - wire_spec::kMacLen);
   if (pending->hs->write_message({payload_.data(), ext}, room, written) != noise::Error::ok) {
@@ -143,7 +165,7 @@ void Engine::send_response(Instant now, const Endpoint& from, const wire::Initia
     return;
   }
   const MutBytes out(scratch_.data(), header + written + wire_spec::kMacLen);
-  stamp_mac1(out, mac1_key(initiator_e), false);
+  stamp_mac1(out, mac1_key(initiator_e, network()), false);
 
   answered_.emplace(initiator_e, now);
   answered_order_.emplace_back(now, initiator_e);

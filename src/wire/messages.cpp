@@ -11,7 +11,7 @@ using namespace wire_spec;
 
 namespace {
 
-constexpr std::uint8_t kKnownFlags = kFlagPsk | kFlagRetried;
+constexpr std::uint8_t kKnownFlags = kFlagPsk | kFlagRetried | kFlagCertificate;
 constexpr std::size_t kNoiseMessage1 = 32 + kOfferSize;  // e || offer
 constexpr std::size_t kPskTag = 16;                      // the offer is encrypted with a PSK
 

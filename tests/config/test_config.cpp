@@ -679,3 +679,46 @@ TEST_CASE("config: every key file of the wrong kind is refused, naming what it i
   REQUIRE(ok.cas.size() == 1);
   CHECK(ok.cas[0] == ca.public_key);
 }
+
+TEST_CASE("config: network key file and exit nodes are loaded and checked") {
+  TempDir dir;
+  dir.write("gw0.key", to_base64(key_bytes(1)) + "\n");
+  dir.write("net.key", to_base64(key_bytes(9)) + "\n");
+  dir.write("loose.key", to_base64(key_bytes(9)) + "\n", 0644);
+  const auto config_with = [&](const std::string& fields) {
+    return dir.write("gw0.json",
+                     R"({"name": "gw0", "private_key_file": "gw0.key", )" + fields + "}", 0644);
+  };
+  const LoadResult r =
+      load_config(config_with(R"("network_key_file": "net.key", "certificate_exit_nodes": true)"));
+  REQUIRE_MESSAGE(r, joined(r.errors));
+  REQUIRE(r.network_key);
+  CHECK(std::equal(r.network_key->bytes().begin(), r.network_key->bytes().end(),
+                   key_bytes(9).begin()));
+  CHECK(r.config->network_key_file == "net.key");
+  CHECK(r.config->certificate_exit_nodes);
+  const ParseResult again = parse_config(to_json(*r.config), "again.json");
+  REQUIRE(again);
+  CHECK(*again.config == *r.config);
+  const LoadResult none = load_config(config_with(R"("listen_port": 1)"));
+  REQUIRE(none);
+  CHECK_FALSE(none.network_key);
+  CHECK_FALSE(none.config->certificate_exit_nodes);
+
+  struct Case {
+    std::string fields, expected;
+  };
+  const Case cases[] = {
+      {R"("network_key_file": "missing.key")", "$.network_key_file: expected a usable key file"},
+      {R"("network_key_file": "loose.key")", "$.network_key_file: expected a usable key file"},
+      {R"("network_key_file": 7)", "$.network_key_file: expected a file path"},
+      {R"("certificate_exit_nodes": "yes")", "$.certificate_exit_nodes: expected true or false"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.fields);
+    const LoadResult bad = load_config(config_with(c.fields));
+    REQUIRE_FALSE(bad);
+    CHECK(contains(joined(bad.errors), c.expected));
+    CHECK_FALSE(bad.network_key);
+  }
+}

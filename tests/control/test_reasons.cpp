@@ -32,7 +32,7 @@ constexpr std::array<const char*, kCount> kNames = {
     "no_common_suite",     "negotiation_failed", "bad_retry",           "identity_mismatch",
     "unknown_peer",        "psk_mismatch",       "psk_required",        "psk_not_configured",
     "bad_payload",         "critical_extension", "too_many_handshakes", "no_session",
-    "not_admitted",
+    "not_admitted",        "unproven_source",
 };
 
 }  // namespace

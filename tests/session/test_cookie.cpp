@@ -103,7 +103,8 @@ Mac obtain_cookie(CookieChecker& checker, const Endpoint& source, Instant now,
   const std::vector<std::uint8_t> sent = stamped(std::nullopt);
   const auto bytes = reply_bytes(checker, sent, source, now, rng);
   CookieJar jar;
-  REQUIRE(jar.consume_reply(parsed(bytes), kResponder, mac1_of(sent), now));
+  REQUIRE(
+      jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder), mac1_of(sent), now));
   const std::optional<Mac> cookie = jar.cookie(now);
   REQUIRE(cookie.has_value());
   return *cookie;
@@ -320,7 +321,7 @@ TEST_CASE("cookie reply: round trip through CookieJar makes mac2 pass") {
 
   CookieJar jar;
   CHECK_FALSE(jar.cookie(at(3)).has_value());
-  REQUIRE(jar.consume_reply(reply, kResponder, mac1_of(sent), at(3)));
+  REQUIRE(jar.consume_reply(reply, gw::session::cookie_key(kResponder), mac1_of(sent), at(3)));
   const std::vector<std::uint8_t> again = stamped(jar.cookie(at(4)), 1);
   CHECK(checker.mac1_valid(again, true));
   CHECK(checker.mac2_valid(again, kSource, at(4), rng));
@@ -341,28 +342,36 @@ TEST_CASE("cookie reply: wrong ad, a tampered byte or another responder's key is
   SUBCASE("the ad is the mac1 of another message") {
     const std::vector<std::uint8_t> other = stamped(std::nullopt, 9);
     REQUIRE(gw::test::to_vector(mac1_of(other)) != gw::test::to_vector(mac1_of(sent)));
-    CHECK_FALSE(jar.consume_reply(parsed(bytes), kResponder, mac1_of(other), at(0)));
+    CHECK_FALSE(jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder),
+                                  mac1_of(other), at(0)));
   }
   SUBCASE("every byte of the nonce and of the encrypted cookie") {
     int accepted = 0;
     for (std::size_t i = 8; i < bytes.size(); ++i) {
       bytes[i] ^= 0x01;
-      accepted += jar.consume_reply(parsed(bytes), kResponder, mac1_of(sent), at(0)) ? 1 : 0;
+      accepted += jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder),
+                                    mac1_of(sent), at(0))
+                      ? 1
+                      : 0;
       bytes[i] ^= 0x01;
     }
     CHECK(accepted == 0);
   }
   SUBCASE("decrypted with another responder's key") {
-    CHECK_FALSE(jar.consume_reply(parsed(bytes), kOtherResponder, mac1_of(sent), at(0)));
+    CHECK_FALSE(jar.consume_reply(parsed(bytes), gw::session::cookie_key(kOtherResponder),
+                                  mac1_of(sent), at(0)));
   }
   SUBCASE("fields of the wrong size") {
     gw::wire::CookieReply reply = parsed(bytes);
-    CHECK_FALSE(jar.consume_reply(reply, kResponder, mac1_of(sent).first(15), at(0)));
+    CHECK_FALSE(jar.consume_reply(reply, gw::session::cookie_key(kResponder),
+                                  mac1_of(sent).first(15), at(0)));
     reply.nonce = reply.nonce.first(23);
-    CHECK_FALSE(jar.consume_reply(reply, kResponder, mac1_of(sent), at(0)));
+    CHECK_FALSE(
+        jar.consume_reply(reply, gw::session::cookie_key(kResponder), mac1_of(sent), at(0)));
   }
   CHECK_FALSE(jar.cookie(at(0)).has_value());
-  CHECK(jar.consume_reply(parsed(bytes), kResponder, mac1_of(sent), at(0)));
+  CHECK(
+      jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder), mac1_of(sent), at(0)));
 }
 
 TEST_CASE("cookie reply: a refused reply leaves the stored cookie and its age alone") {
@@ -370,13 +379,14 @@ TEST_CASE("cookie reply: a refused reply leaves the stored cookie and its age al
   CookieChecker checker(kResponder);
   const std::vector<std::uint8_t> sent = stamped(std::nullopt);
   CookieJar jar;
-  REQUIRE(jar.consume_reply(parsed(reply_bytes(checker, sent, kSource, at(0), rng)), kResponder,
-                            mac1_of(sent), at(0)));
+  REQUIRE(jar.consume_reply(parsed(reply_bytes(checker, sent, kSource, at(0), rng)),
+                            gw::session::cookie_key(kResponder), mac1_of(sent), at(0)));
   const std::optional<Mac> before = jar.cookie(at(0));
 
   auto bad = reply_bytes(checker, sent, Endpoint::ipv4({198, 51, 100, 7}, 9), at(50), rng);
   bad.back() ^= 0x80;
-  CHECK_FALSE(jar.consume_reply(parsed(bad), kResponder, mac1_of(sent), at(50)));
+  CHECK_FALSE(
+      jar.consume_reply(parsed(bad), gw::session::cookie_key(kResponder), mac1_of(sent), at(50)));
   CHECK(jar.cookie(at(50)) == before);
   CHECK_FALSE(jar.cookie(at(115)).has_value());  // still aged from 0, not 50
 }
@@ -398,14 +408,16 @@ TEST_CASE("cookie jar: a cookie is kept for 120 s less 5 s") {
   const std::vector<std::uint8_t> sent = stamped(std::nullopt);
   const auto bytes = reply_bytes(checker, sent, kSource, at(10), rng);
   CookieJar jar;
-  REQUIRE(jar.consume_reply(parsed(bytes), kResponder, mac1_of(sent), at(10)));
+  REQUIRE(
+      jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder), mac1_of(sent), at(10)));
   CHECK(jar.cookie(at(10)).has_value());
   CHECK(jar.cookie(at(124)).has_value());
   CHECK(jar.cookie(at(10) + std::chrono::milliseconds(114'999)).has_value());
   CHECK_FALSE(jar.cookie(at(125)).has_value());  // 115 s old
 
   // A new reply starts the clock again; clear() forgets.
-  REQUIRE(jar.consume_reply(parsed(bytes), kResponder, mac1_of(sent), at(200)));
+  REQUIRE(jar.consume_reply(parsed(bytes), gw::session::cookie_key(kResponder), mac1_of(sent),
+                            at(200)));
   CHECK(jar.cookie(at(314)).has_value());
   jar.clear();
   CHECK_FALSE(jar.cookie(at(200)).has_value());

@@ -32,7 +32,9 @@ TEST_CASE("initiation sizes are exact for each flag combination") {
   CHECK(initiation_size(kFlagPsk) == 96);
   CHECK(initiation_size(kFlagRetried) == 128);
   CHECK(initiation_size(kFlagPsk | kFlagRetried) == 144);
-  CHECK(initiation_size(0x04) == 0);
+  CHECK(initiation_size(kFlagCertificate) == 80);  // a request, no bytes of its own
+  CHECK(initiation_size(kFlagPsk | kFlagRetried | kFlagCertificate) == 144);
+  CHECK(initiation_size(0x08) == 0);
 }
 
 TEST_CASE("initiation round trip") {

@@ -120,6 +120,9 @@ struct InterfaceConfig {
   // Certificates may grant default routes (exit nodes); those go into gwd's
   // own routing table, for policy rules to use, never the main table.
   bool certificate_exit_nodes = false;
+  // The deployment's network key (a 0600 key file, like a PSK): mac1 and
+  // cookies are keyed with it too, so strangers get no answer at all.
+  std::optional<std::string> network_key_file;
   std::vector<Peer> peers;
 
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;
@@ -143,8 +146,9 @@ struct LoadResult {
   std::vector<std::optional<crypto::Secret<kKeyLen>>> psks;
   // From certificate_file: it binds this interface's key and fits a handshake.
   std::optional<identity::Certificate> certificate;
-  std::vector<identity::CaPublicKey> cas;  // from trusted_cas
-  identity::RevocationList revoked;        // from revocation_file (empty without one)
+  std::vector<identity::CaPublicKey> cas;              // from trusted_cas
+  identity::RevocationList revoked;                    // from revocation_file (empty without one)
+  std::optional<crypto::Secret<kKeyLen>> network_key;  // from network_key_file
   std::vector<std::string> errors;
 
   explicit operator bool() const noexcept { return config.has_value(); }

@@ -40,10 +40,16 @@ using Hash256 = std::array<std::uint8_t, wire_spec::kHashLen>;
 
 // --- Keys and primitives ---
 
-// MAC1_KEY(k) = HASH256("mac1----" || k).
-Hash256 mac1_key(const crypto::PublicKey& k) noexcept;
-// COOKIE_KEY(k) = HASH256("cookie--" || k).
-Hash256 cookie_key(const crypto::PublicKey& k) noexcept;
+// A deployment's network key (docs/PROTOCOL.md 7.1): when its members share
+// one, every mac1 and cookie key is derived from it as well, so that nobody
+// without it can check or forge a mac1, or get any answer.
+using NetworkKey = crypto::Secret<wire_spec::kNetworkKeyLen>;
+
+// MAC1_KEY(k) = HASH256("mac1----" || k), or HASH256("mac1----" || NK || k)
+// with a network key NK.
+Hash256 mac1_key(const crypto::PublicKey& k, const NetworkKey* network = nullptr) noexcept;
+// COOKIE_KEY(k) = HASH256("cookie--" || k), or HASH256("cookie--" || NK || k).
+Hash256 cookie_key(const crypto::PublicKey& k, const NetworkKey* network = nullptr) noexcept;
 
 // MAC(key, data): keyed BLAKE2b with a 16-byte output. `key` must hold
 // crypto_generichash_KEYBYTES_MIN (16) to _MAX (64) bytes; any other length,
@@ -93,8 +99,10 @@ bool mac1_valid(Bytes datagram, const Hash256& key, bool has_mac2) noexcept;
 class CookieChecker {
  public:
   // `local_static`: this side's static public key, which keys mac1 of the
-  // messages it receives and the cookie replies it sends.
-  explicit CookieChecker(const crypto::PublicKey& local_static);
+  // messages it receives and the cookie replies it sends (with `network`,
+  // if the deployment has a network key).
+  explicit CookieChecker(const crypto::PublicKey& local_static,
+                         const NetworkKey* network = nullptr);
 
   // mac1 of a received initiation or finish (`has_mac2` true), keyed with
   // MAC1_KEY(local static public key).
@@ -161,15 +169,14 @@ class CookieJar {
  public:
   CookieJar();
 
-  // Decrypts `reply` with COOKIE_KEY(responder_static) and, as associated
-  // data, `last_sent_mac1`: the mac1 of the last handshake message we sent to
-  // that responder. On success stores the cookie, received at `now`, in place
+  // Decrypts `reply` with `key`, the responder's COOKIE_KEY, and, as
+  // associated data, `last_sent_mac1`: the mac1 of the last handshake
+  // message we sent to that responder. On success stores the cookie, received at `now`, in place
   // of any earlier one, and returns true. A reply that fails to decrypt (or
   // whose fields have the wrong sizes) is refused and changes nothing.
   // The caller checks first that reply.receiver_index names its handshake.
-  [[nodiscard]] bool consume_reply(const wire::CookieReply& reply,
-                                   const crypto::PublicKey& responder_static, Bytes last_sent_mac1,
-                                   Instant now);
+  [[nodiscard]] bool consume_reply(const wire::CookieReply& reply, const Hash256& key,
+                                   Bytes last_sent_mac1, Instant now);
 
   // The stored cookie while it is younger than COOKIE_LIFETIME less
   // COOKIE_LIFETIME_MARGIN (115 s); nullopt otherwise.

@@ -76,6 +76,7 @@ enum class Drop : std::uint8_t {
   too_many_handshakes,  // the table of pending handshakes is full
   no_session,           // a packet for a peer that has no endpoint or gave up
   not_admitted,         // a known peer whose admission the authorizer refused now
+  unproven_source,      // a response would exceed 3x the initiation: a cookie reply instead
   count_,
 };
 const char* to_string(Drop d) noexcept;
@@ -213,6 +214,13 @@ struct EngineConfig {
   bool always_under_load = false;
   // The interface MTU: padding stops there (0: pad every packet to 16 bytes).
   std::size_t mtu = 0;
+  // The deployment's network key (PROTOCOL.md 7.1): every mac1 and cookie
+  // key is derived from it too. Members share it; strangers get no answer.
+  std::optional<NetworkKey> network_key;
+  // Our certificate's encoding, or empty: extension 1 of every message 3 we
+  // send, and of a message 2 when the initiation asks for it (its
+  // CERTIFICATE flag, PROTOCOL.md 4.1).
+  std::vector<std::uint8_t> certificate;
   // Extensions sent in messages 2 and 3 besides gw's own (suites, features):
   // for extensions still to come, and for tests of how peers treat them.
   struct Extension {
@@ -382,7 +390,12 @@ class Engine {
   void report_admitted(const Peer& p);
   void expire_pending(Instant now);
   Instant settle(Instant deadline);
-  std::size_t write_extensions(MutBytes out) const;
+  // Our extension list for message 2 or 3, padded to one of
+  // kExtensionListSizes; with our certificate when `with_certificate`.
+  std::size_t write_extensions(MutBytes out, bool with_certificate) const;
+  const NetworkKey* network() const noexcept {
+    return config_.network_key ? &*config_.network_key : nullptr;
+  }
   std::optional<Drop> check_extensions(Bytes payload, wire::ExtensionList& list) const;
 
   // initiator.cpp
@@ -402,6 +415,11 @@ class Engine {
                                       wire::Offer& offer);
   void send_retry(Instant now, const Endpoint& from, Bytes datagram, std::uint32_t receiver,
                   std::uint8_t suite, const crypto::PublicKey& initiator_e);
+  // A cookie reply in place of a response that would exceed
+  // kAmplificationFactor times the initiation from an unproven source.
+  bool amplification_guard(Instant now, const Endpoint& from, Bytes datagram,
+                           const wire::Initiation& m);
+  void send_cookie_reply(Instant now, const Endpoint& from, const wire::Initiation& m);
   void send_response(Instant now, const Endpoint& from, const wire::Initiation& m,
                      std::unique_ptr<PendingResponder> pending,
                      const crypto::PublicKey& initiator_e);

@@ -60,6 +60,9 @@ struct Initiation {
   Bytes mac1, mac2;
   bool psk() const noexcept { return (fields.flags & wire_spec::kFlagPsk) != 0; }
   bool retried() const noexcept { return (fields.flags & wire_spec::kFlagRetried) != 0; }
+  bool certificate_requested() const noexcept {
+    return (fields.flags & wire_spec::kFlagCertificate) != 0;
+  }
 };
 
 // Exact size of an initiation with these flags; 0 for flags with unknown bits.
