@@ -44,7 +44,7 @@ gateway_config() {  # EXIT_NODES: true or false
     cat >"$DIR/gateway.json" <<EOF
 { "name": "gw-g", "private_key_file": "gateway.key", "addresses": ["10.90.0.1/24"],
   "trusted_cas": ["ca.pub"], "revocation_file": "revoked.txt",
-  "certificate_exit_nodes": $1, "peers": [] }
+  $([[ $1 == true ]] && echo "\"certificate_exit_nodes\": true,") "peers": [] }
 EOF
 }
 gateway_config false

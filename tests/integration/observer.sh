@@ -22,11 +22,13 @@ DIR=$GWT_SITE_DIR
 TOOLS=$GWT_TMP/tools
 mkdir -p "$TOOLS"
 
-# capture.py IFACE OUT: every UDP payload to or from port 51820 on IFACE, one hex line each.
+# capture.py IFACE OUT READY: every UDP payload to or from port 51820 on IFACE, one hex line
+# each; creates READY once it listens.
 cat >"$TOOLS/capture.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
 s.bind((sys.argv[1], 0))
+open(sys.argv[3], "w").close()
 with open(sys.argv[2], "w", buffering=1) as out:
     while True:
         f = s.recv(65535)
@@ -86,13 +88,13 @@ CANDIDATES=("${CANDIDATES[@]:0:42}" "$(cat "$DIR/site-b.pub")" "${CANDIDATES[@]:
 # handshake_capture NAME: capture gwA's underlay while both gateways start and shake hands.
 handshake_capture() {
     local out=$GWT_TMP/capture-$1.txt cpid
-    ip netns exec "$GA" python3 "$TOOLS/capture.py" gwtul "$out" &
+    ip netns exec "$GA" python3 "$TOOLS/capture.py" gwtul "$out" "$out.ready" &
     cpid=$!
     GWT_PIDS+=("$cpid")
-    sleep 0.5
+    gwt_assert_eventually 10 "the capture listens on gwA's underlay" test -e "$out.ready"
     gwt_start_site
     gwt_assert_eventually 10 "hostA reaches hostB ($1)" gwt_ping "$GWT_NS_HA" 10.2.0.2
-    sleep 0.5
+    gwt_assert_eventually 5 "the capture holds a finish" grep -q '^03' "$out"
     gwt_kill_pid "$cpid"
     CAPTURE=$out
     gwt_log "$1: captured $(wc -l <"$out") datagrams on gwA's underlay"
