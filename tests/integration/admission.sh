@@ -24,22 +24,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 gwt_init "$@"
 command -v jq >/dev/null || gwt_fail "missing tool 'jq' (run scripts/install-deps.sh)"
 
-gwt_ns G gateway
-ip -n "$G" link add gwtbr type bridge || gwt_fail "bridge"
-ip -n "$G" link set gwtbr up
-gwt_addr "$G" gwtbr 192.0.2.1/24
+gwt_topo_pki
+G=$GWT_NS_G DIR=$GWT_PKI
 # The LAN: a veth pair within the gateway (no dummy module needed), its link route through gwtlan.
 ip -n "$G" link add gwtlan type veth peer name gwtlan2 || gwt_fail "veth gwtlan"
 ip -n "$G" link set gwtlan2 up
 ip -n "$G" link set gwtlan up
 gwt_addr "$G" gwtlan 10.99.0.1/24
-gwt_forwarding "$G"
-
-DIR=$GWT_TMP/pki
-mkdir -p "$DIR" && chmod 700 "$DIR"
 ctl() { "$GWT_GWCTL" "$@"; }
-ctl ca init "$DIR/ca" >/dev/null || gwt_fail "ca init"
-gwt_keys "$DIR" gateway
 gateway_config() {  # EXIT_NODES: true or false
     cat >"$DIR/gateway.json" <<EOF
 { "name": "gw-g", "private_key_file": "gateway.key", "addresses": ["10.90.0.1/24"],
@@ -50,37 +42,9 @@ EOF
 gateway_config false
 : >"$DIR/revoked.txt"
 
-# sign NAME KEY_NAME ADDRESS OUT [SIGN ARGS...]: a certificate for KEY_NAME's key.
-sign() {
-    local name=$1 key=$2 addr=$3 out=$4
-    shift 4
-    ctl cert sign --ca-key "$DIR/ca.key" --name "$name" --public-key-file "$DIR/$key.pub" \
-        --addresses "$addr/24" "$@" --out "$out" >/dev/null || gwt_fail "cert sign $name"
-}
-# client N NAME ADDRESS [SIGN ARGS...]: a namespace on the bridge, its key, certificate and
-# config (the gateway as its one peer, with a keepalive so that it calls at once).
-client() {
-    local n=$1 name=$2 addr=$3 ns
-    shift 3
-    gwt_ns CLIENT_NS "$name"
-    ns=$CLIENT_NS
-    ip link add "gwt$n" netns "$G" type veth peer name gwtul netns "$ns" || gwt_fail "veth $name"
-    ip -n "$G" link set "gwt$n" master gwtbr up
-    ip -n "$ns" link set gwtul up
-    gwt_addr "$ns" gwtul "192.0.2.$n/24"
-    gwt_keys "$DIR" "$name"
-    sign "$name" "$name" "$addr" "$DIR/$name.crt" "$@"
-    client_config "$name" "$addr" "$name.crt"
-    printf -v "NS_$name" '%s' "$ns"
-}
-client_config() {  # NAME ADDRESS CERT_FILE
-    cat >"$DIR/$1.json" <<EOF
-{ "name": "gw-$1", "private_key_file": "$1.key", "addresses": ["$2/24"],
-  "certificate_file": "$3",
-  "peers": [ { "name": "gateway", "public_key_file": "gateway.pub", "endpoint": "192.0.2.1:51820",
-               "allowed_ips": ["10.90.0.0/24"], "persistent_keepalive": 5 } ] }
-EOF
-}
+sign() { gwt_pki_sign "$1" "$2" "$3" "$4" ca "${@:5}"; }  # NAME KEY_NAME ADDRESS OUT [ARGS...]
+client() { gwt_pki_client "$1" "$2" "$3" ca "${@:4}"; }  # N NAME ADDRESS [SIGN ARGS...]
+client_config() { gwt_pki_client_config "$@"; }
 start_client() {  # NAME
     local ns=NS_$1
     gwt_start_gwd "${!ns}" "$DIR/$1.json" "$GWT_TMP/gwd-$1.log"

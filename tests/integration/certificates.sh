@@ -21,18 +21,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 gwt_init "$@"
 command -v jq >/dev/null || gwt_fail "missing tool 'jq' (run scripts/install-deps.sh)"
 
-gwt_ns G gateway
-ip -n "$G" link add gwtbr type bridge || gwt_fail "bridge"
-ip -n "$G" link set gwtbr up
-gwt_addr "$G" gwtbr 192.0.2.1/24
-gwt_forwarding "$G"
-
-DIR=$GWT_TMP/pki
-mkdir -p "$DIR" && chmod 700 "$DIR"
+gwt_topo_pki
+G=$GWT_NS_G DIR=$GWT_PKI
 ctl() { "$GWT_GWCTL" "$@"; }
-ctl ca init "$DIR/ca" >/dev/null || gwt_fail "ca init"
 ctl ca init "$DIR/other-ca" >/dev/null || gwt_fail "ca init (other)"
-gwt_keys "$DIR" gateway
 
 cat >"$DIR/gateway.json" <<EOF
 { "name": "gw-g", "private_key_file": "gateway.key", "addresses": ["10.90.0.1/24"],
@@ -40,28 +32,8 @@ cat >"$DIR/gateway.json" <<EOF
 EOF
 : >"$DIR/revoked.txt"
 
-# client N NAME ADDRESS CA [SIGN ARGS...]: a namespace on the bridge, its key, certificate and
-# config (the gateway as its one peer, with a keepalive so that it calls at once).
-client() {
-    local n=$1 name=$2 addr=$3 ca=$4 ns
-    shift 4
-    gwt_ns CLIENT_NS "$name"
-    ns=$CLIENT_NS
-    ip link add "gwt$n" netns "$G" type veth peer name gwtul netns "$ns" || gwt_fail "veth $name"
-    ip -n "$G" link set "gwt$n" master gwtbr up
-    ip -n "$ns" link set gwtul up
-    gwt_addr "$ns" gwtul "192.0.2.$n/24"
-    gwt_keys "$DIR" "$name"
-    ctl cert sign --ca-key "$DIR/$ca.key" --name "$name" --public-key-file "$DIR/$name.pub" \
-        --addresses "$addr/24" --groups clients "$@" --out "$DIR/$name.crt" ||
-        gwt_fail "cert sign $name"
-    cat >"$DIR/$name.json" <<EOF
-{ "name": "gw-$name", "private_key_file": "$name.key", "addresses": ["$addr/24"],
-  "certificate_file": "$name.crt",
-  "peers": [ { "name": "gateway", "public_key_file": "gateway.pub", "endpoint": "192.0.2.1:51820",
-               "allowed_ips": ["10.90.0.0/24"], "persistent_keepalive": 5 } ] }
-EOF
-    printf -v "NS_$name" '%s' "$ns"
+client() {  # N NAME ADDRESS CA [SIGN ARGS...]: a client in group "clients"
+    gwt_pki_client "$@" --groups clients
 }
 client 11 c1 10.90.0.11 ca
 client 12 c2 10.90.0.12 ca

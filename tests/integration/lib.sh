@@ -639,3 +639,63 @@ gwt_rules() { ip -n "$1" -4 rule show && echo "--" && ip -n "$1" -6 rule show; }
 # gwt_route_dev NS ADDR: the device `ip route get ADDR` chooses in NS.
 gwt_route_dev() { ip -n "$1" route get "$2" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1; }
 gwt_route_dev_is() { [[ $(gwt_route_dev "$1" "$2") == "$3" ]]; }
+
+# Certificates (certificates.sh, admission.sh): a gateway with a bridge its clients join and a
+# PKI folder with a CA (ca.key, ca.pub), the gateway's keys and, for each client, its keys,
+# certificate and config:
+#
+#   [client N] gwtul 192.0.2.N/24 --- gwtbr 192.0.2.1/24 [gateway] (forwarding)
+#
+# Sets GWT_NS_G and GWT_PKI.
+GWT_NS_G='' GWT_PKI='' GWT_CLIENT_NS=''
+gwt_topo_pki() {
+    gwt_ns GWT_NS_G gateway
+    ip -n "$GWT_NS_G" link add gwtbr type bridge || gwt_fail "bridge"
+    ip -n "$GWT_NS_G" link set gwtbr up
+    gwt_addr "$GWT_NS_G" gwtbr 192.0.2.1/24
+    gwt_forwarding "$GWT_NS_G"
+    GWT_PKI=$GWT_TMP/pki
+    mkdir -p "$GWT_PKI" && chmod 700 "$GWT_PKI"
+    "$GWT_GWCTL" ca init "$GWT_PKI/ca" >/dev/null || gwt_fail "ca init"
+    gwt_keys "$GWT_PKI" gateway
+}
+
+# gwt_pki_sign NAME KEY_NAME ADDRESS OUT CA [SIGN ARGS...]: a certificate for KEY_NAME's key,
+# holding ADDRESS/24, signed by CA (CA.key in GWT_PKI).
+gwt_pki_sign() {
+    local name=$1 key=$2 addr=$3 out=$4 ca=$5
+    shift 5
+    "$GWT_GWCTL" cert sign --ca-key "$GWT_PKI/$ca.key" --name "$name" \
+        --public-key-file "$GWT_PKI/$key.pub" --addresses "$addr/24" "$@" --out "$out" \
+        >/dev/null || gwt_fail "cert sign $name"
+}
+
+# gwt_pki_client_config NAME ADDRESS CERT_FILE: NAME.json, the gateway as its one peer (with a
+# keepalive, so that it calls at once).
+gwt_pki_client_config() {
+    cat >"$GWT_PKI/$1.json" <<EOF
+{ "name": "gw-$1", "private_key_file": "$1.key", "addresses": ["$2/24"],
+  "certificate_file": "$3",
+  "peers": [ { "name": "gateway", "public_key_file": "gateway.pub", "endpoint": "192.0.2.1:51820",
+               "allowed_ips": ["10.90.0.0/24"], "persistent_keepalive": 5 } ] }
+EOF
+}
+
+# gwt_pki_client N NAME ADDRESS CA [SIGN ARGS...]: client NAME's namespace on the bridge
+# (192.0.2.N), keys, certificate (NAME.crt) and config; sets NS_<NAME>.
+gwt_pki_client() {
+    local n=$1 name=$2 addr=$3 ca=$4 ns
+    shift 4
+    gwt_ns GWT_CLIENT_NS "$name"  # not into `ns`: gwt_ns has a local of that name
+    ns=$GWT_CLIENT_NS
+    ip link add "gwt$n" netns "$GWT_NS_G" type veth peer name gwtul netns "$ns" ||
+        gwt_fail "veth $name"
+    ip -n "$GWT_NS_G" link set "gwt$n" master gwtbr up
+    ip -n "$ns" link set gwtul up
+    gwt_addr "$ns" gwtul "192.0.2.$n/24"
+    gwt_keys "$GWT_PKI" "$name"
+    gwt_pki_sign "$name" "$name" "$addr" "$GWT_PKI/$name.crt" "$ca" "$@"
+    gwt_pki_client_config "$name" "$addr" "$name.crt"
+    printf -v "NS_$name" '%s' "$ns"
+}
+
