@@ -102,11 +102,24 @@ PeerId Engine::add_peer(PeerConfig config) {
   p->mac1_key = session::mac1_key(config.public_key, network());
   p->cookie_key = session::cookie_key(config.public_key, network());
   p->endpoint = config.endpoint;
+  const std::optional<Endpoint> configured = config.endpoint;
   p->config = std::move(config);
   peers_by_key_[p->config.public_key] = p->id;
+  index_endpoint(*p, configured);
   const PeerId id = p->id;
   peers_[id] = std::move(p);
   return id;
+}
+
+// The configured endpoint (where the peer is expected to be, whatever it
+// roamed to) in the index restart_hint() reads.
+void Engine::index_endpoint(Peer& p, const std::optional<Endpoint>& configured) {
+  if (p.config.endpoint) {
+    const auto it = by_endpoint_.find(*p.config.endpoint);
+    if (it != by_endpoint_.end() && it->second == p.id) by_endpoint_.erase(it);
+  }
+  p.config.endpoint = configured;
+  if (configured) by_endpoint_.emplace(*configured, p.id);
 }
 
 bool Engine::remove_peer(PeerId id) {
@@ -114,6 +127,7 @@ bool Engine::remove_peer(PeerId id) {
   if (p == nullptr) return false;
   wipe_peer_keys(*p);
   peers_by_key_.erase(p->config.public_key);
+  index_endpoint(*p, std::nullopt);
   peers_.erase(id);
   return true;
 }
@@ -122,6 +136,7 @@ bool Engine::set_endpoint(PeerId id, const Endpoint& endpoint) {
   Peer* p = peer_of(id);
   if (p == nullptr || !endpoint.valid()) return false;
   p->endpoint = endpoint;
+  index_endpoint(*p, endpoint);
   return true;
 }
 
@@ -129,6 +144,7 @@ bool Engine::clear_endpoint(PeerId id) {
   Peer* p = peer_of(id);
   if (p == nullptr) return false;
   p->endpoint.reset();
+  index_endpoint(*p, std::nullopt);
   return true;
 }
 

@@ -168,6 +168,22 @@ void Engine::flush_staged(Peer& p, Instant now) {
   std::vector<std::vector<std::uint8_t>>().swap(p.staged);  // its memory too
 }
 
+// Transport packets for an index we do not know, from a configured peer's
+// endpoint, while we hold no session and attempt none with it: the peer still
+// sends on a session we lost (we restarted). Start a handshake to it now,
+// rate-limited as every initiation (one per REKEY_TIMEOUT per peer), instead
+// of waiting for its new-handshake timer (15 s). A peer we hold a session
+// with is left alone, so injected packets cannot force rekeys, and the
+// initiation goes to the configured endpoint, never to the packet's source.
+void Engine::restart_hint(Instant now, const Endpoint& from) {
+  const auto it = by_endpoint_.find(from);
+  if (it == by_endpoint_.end()) return;
+  Peer* p = peer_of(it->second);
+  if (p == nullptr || p->current || p->next || p->handshake) return;
+  p->endpoint = *p->config.endpoint;
+  start_handshake(*p, now, false);
+}
+
 void Engine::on_transport(Instant now, const Endpoint& from, MutBytes datagram) {
   OpenJob job;
   if (prepare_receive(now, from, datagram, job) != Prepared::job) return;
@@ -205,6 +221,7 @@ Engine::Keypair* Engine::receiving_keypair(Instant now, const Endpoint& from, st
   Keypair* kp = peer != nullptr ? peer->keypair_by_index(index) : nullptr;
   if (kp == nullptr || (expected != nullptr && &kp->receive != expected)) {
     drop(Drop::unknown_index, from);
+    if (kp == nullptr && expected == nullptr) restart_hint(now, from);
     return nullptr;
   }
   if (now - kp->created >= timer_spec::kRejectAfterTime) {

@@ -523,3 +523,62 @@ TEST_CASE("keys are wiped 540 s after the last new session") {
   REQUIRE(s.b->delivered.size() == 2);
   CHECK(packet_sequence(s.b->delivered[1].packet) == 1);
 }
+
+TEST_CASE("timers: a restarted peer is back at once, not after the new-handshake timer") {
+  // b "restarts": it forgets a and its session, and knows a again by its
+  // configured endpoint. a keeps sending on the session b lost.
+  const auto restart_b = [](Pair& s, bool with_endpoint) {
+    REQUIRE(s.b->engine.remove_peer(s.b_to_a));
+    gw::session::PeerConfig to_a;
+    to_a.name = "a";
+    to_a.public_key = s.a->key.public_key;
+    if (with_endpoint) to_a.endpoint = s.a->address;
+    s.b_to_a = s.b->engine.add_peer(to_a);
+  };
+  const auto first_delivery_after = [](Pair& s, Instant since) -> std::optional<Duration> {
+    for (int i = 1; i <= 40; ++i) {
+      s.a->send_packet(s.a_to_b, make_packet(static_cast<std::uint32_t>(100 + i)));
+      s.net.run_for(std::chrono::milliseconds(500));
+      for (const Delivered& d : s.b->delivered) {
+        if (d.at >= since) return d.at - since;
+      }
+    }
+    return std::nullopt;
+  };
+  SUBCASE("b knows a's endpoint: b starts the handshake on a's first packet") {
+    Pair s(61);
+    s.connect();
+    restart_b(s, true);
+    const Instant t = s.net.now();
+    const auto back = first_delivery_after(s, t);
+    REQUIRE(back.has_value());
+    CHECK(*back < std::chrono::seconds(1));
+    CHECK(s.b->count(gw::session::Drop::unknown_index) >= 1);
+    CHECK(s.b->count(gw::session::Event::Kind::handshake_started) == 1);
+  }
+  SUBCASE("b has no endpoint for a: a's new-handshake timer, 15 s, as before") {
+    Pair s(62);
+    s.connect();
+    restart_b(s, false);
+    const Instant t = s.net.now();
+    const auto back = first_delivery_after(s, t);
+    REQUIRE(back.has_value());
+    CHECK(*back >= gw::timer_spec::kNewHandshakeTimeout);
+    CHECK(s.b->count(gw::session::Event::Kind::handshake_started) == 0);
+  }
+  SUBCASE("packets for an unknown index never make a peer with a session rekey") {
+    Pair s(63);
+    s.connect();
+    REQUIRE(s.b->engine.set_endpoint(s.b_to_a, s.a->address));
+    const std::size_t started = s.b->count(gw::session::Event::Kind::handshake_started);
+    std::vector<std::uint8_t> junk(48, 0);
+    junk[0] = static_cast<std::uint8_t>(gw::wire::MessageType::transport);
+    junk[4] = 0x77;  // an index nobody uses
+    for (int i = 0; i < 20; ++i) {
+      s.net.inject(s.a->address, s.b->address, junk);
+      s.net.run_for(std::chrono::seconds(1));
+    }
+    CHECK(s.b->count(gw::session::Event::Kind::handshake_started) == started);
+    CHECK(s.b->count(gw::session::Drop::unknown_index) >= 20);
+  }
+}

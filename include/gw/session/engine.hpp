@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -330,7 +331,9 @@ class Engine {
   // Sends the datagram, counts it, runs the timer and rekey rules.
   Instant finish_send(Instant now, const SealJob& job);
   // Parses a transport message and checks its index, keys' age and counter;
-  // never changes the engine but for reporting drops.
+  // changes no session, but reports drops, and for an unknown index from a
+  // configured peer's endpoint with no session it starts a handshake to that
+  // peer (we lost the session it still uses: PROTOCOL.md 9).
   Prepared prepare_receive(Instant now, const Endpoint& from, MutBytes datagram, OpenJob& job);
   // Decrypts the job's datagram in place. Thread-safe.
   static void open(OpenJob& job) noexcept;
@@ -447,6 +450,8 @@ class Engine {
   void send_keepalive(Peer& p, Instant now);
   void flush_staged(Peer& p, Instant now);
   void on_transport(Instant now, const Endpoint& from, MutBytes datagram);
+  void restart_hint(Instant now, const Endpoint& from);
+  void index_endpoint(Peer& p, const std::optional<Endpoint>& configured);
   void confirm_next(Peer& p, Instant now);
 
   // timers.cpp: the event hooks and the rules
@@ -474,6 +479,12 @@ class Engine {
   IndexTable indices_;
   std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
   std::map<crypto::PublicKey, PeerId> peers_by_key_;
+  struct EndpointLess {
+    bool operator()(const Endpoint& a, const Endpoint& b) const noexcept {
+      return std::tie(a.family, a.address, a.port) < std::tie(b.family, b.address, b.port);
+    }
+  };
+  std::map<Endpoint, PeerId, EndpointLess> by_endpoint_;  // configured endpoints
   PendingMap pending_;
   PskLookup psk_lookup_{*this};
   Authorizer* authorizer_ = nullptr;
