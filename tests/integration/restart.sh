@@ -2,6 +2,8 @@
 # Scenario e: SIGKILL and restart with the same config.
 #  1. site to site: kill -9 gwB's gwd (its TUN goes with the process), restart it; hostA reaches
 #     hostB again (v4, v6) within 40 s.
+#  3. the same without keepalives, killing either gateway: the restarted one starts the handshake
+#     as soon as its peer's packets for the lost session arrive, well before the 15 s timer;
 #  2. full-tunnel client: kill -9 the client's gwd (its policy rules stay behind), restart it;
 #     it must cope with the leftovers; the client reaches the host behind the gateway again
 #     within 40 s; a final SIGTERM leaves `ip rule` / `ip -6 rule` as they were before.
@@ -28,6 +30,42 @@ gwt_assert_eventually 10 "hostA reaches hostB again (v6)" gwt_ping "$HA" fd02::2
 [[ $(grep -c "handshake complete with peer site-a" "$GWT_LOG_B") -gt $n_before ]] ||
     gwt_fail "the restarted gwB logged no new handshake"
 gwt_assert_running "$GWT_PID_A"
+
+# 3. Without keepalives, in both directions: the side that did not restart keeps sending on the
+#    session the restarted side lost; the restarted side, seeing packets for an index it does not
+#    know from its peer's configured endpoint, starts the handshake itself at once. Before, only the
+#    sender's new-handshake timer (15 s) brought the tunnel back; the bound of 10 s below tells the
+#    two apart (the figure is printed).
+gwt_stop_gwd "$GWT_PID_A"
+gwt_stop_gwd "$GWT_PID_B"
+for f in site-a site-b; do
+    sed -i -e '/"persistent_keepalive"/d' -e 's/\("allowed_ips": \[[^]]*\]\),$/\1/' "$GWT_SITE_DIR/$f.json"
+    jq -e '[.peers[] | has("persistent_keepalive")] == [false]' "$GWT_SITE_DIR/$f.json" >/dev/null ||
+        gwt_fail "could not drop the keepalive from $f.json"
+done
+gwt_start_site
+# back_within_10s NS ADDR: pings ADDR from NS (every 0.2 s) until one answers; fails after 10 s.
+back_within_10s() {
+    local t0=$EPOCHREALTIME
+    while ! ip netns exec "$1" ping -n -q -c 1 -W 0.2 "$2" >/dev/null 2>&1; do
+        [[ $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a > 10) }') == 1 ]] && return 1
+    done
+    BACK=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+}
+for side in b a; do
+    if [[ $side == b ]]; then
+        victim=$GWT_PID_B ns=$GWT_NS_HA addr=10.2.0.2 dev=gw-b vns=$GB
+    else
+        victim=$GWT_PID_A ns=$GWT_NS_HB addr=10.1.0.2 dev=gw-a vns=$GWT_NS_GA
+    fi
+    gwt_assert_eventually 10 "the tunnel works before gw$side is killed" gwt_ping "$ns" "$addr"
+    gwt_kill9_gwd "$victim"
+    if [[ $side == b ]]; then gwt_start_site_b; else gwt_start_site_a; fi
+    gwt_assert_eventually 10 "restarted $dev is up" ip -n "$vns" link show "$dev" up
+    back_within_10s "$ns" "$addr" ||
+        gwt_fail "after gw$side restarted, the tunnel was not back within 10 s (the old 15 s timer)"
+    gwt_log "ok: gw$side killed and restarted without keepalives: back after ${BACK} s"
+done
 
 # 2. The full-tunnel client.
 gwt_topo_remote
