@@ -75,6 +75,10 @@ inline constexpr std::uint8_t kExtensionCritical = 0x01;
 inline constexpr std::uint16_t kExtCertificate = 1;
 inline constexpr std::uint16_t kExtSuites = 2;
 inline constexpr std::uint16_t kExtFeatures = 3;
+inline constexpr std::size_t kFeaturesSize = 4;  // a bit set; none defined yet
+// The largest certificate encoding (docs/CERTIFICATES.md): the longest
+// certificate extension a receiver accepts. gwd sends at most 900 bytes.
+inline constexpr std::size_t kMaxCertificateSize = 4096;
 }  // namespace wire_spec
 
 // --- Specification constants: sessions (WireGuard's values, DESIGN.md "Session") ---

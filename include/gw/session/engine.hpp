@@ -71,7 +71,7 @@ enum class Drop : std::uint8_t {
   psk_mismatch,         // the payload failed after mixing the peer's PSK
   psk_required,         // the peer has a PSK but did not use it
   psk_not_configured,   // the initiator used a PSK we do not have for it
-  bad_payload,          // a handshake payload that does not parse
+  bad_payload,          // an offer or extension list that breaks PROTOCOL.md 4.1 or 6
   critical_extension,   // an unknown extension marked critical
   too_many_handshakes,  // the table of pending handshakes is full
   no_session,           // a packet for a peer that has no endpoint or gave up
@@ -214,7 +214,8 @@ struct EngineConfig {
   // The interface MTU: padding stops there (0: pad every packet to 16 bytes).
   std::size_t mtu = 0;
   // Extensions sent in messages 2 and 3 besides gw's own (suites, features):
-  // for extensions still to come, and for tests of how peers treat them.
+  // our certificate, extensions still to come, and tests of how peers treat
+  // them. One of gw's own types here replaces the entry gw would write.
   struct Extension {
     std::uint16_t type = 0;
     bool critical = false;

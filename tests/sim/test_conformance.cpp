@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// The receiver rules of docs/PROTOCOL.md one by one, as a second
+// implementation would meet them: the extension list of messages 2 and 3
+// (section 6) and what gwd does with each fault.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/sim_helpers.hpp"
+
+using namespace gw;
+using namespace gw::test;
+using session::Drop;
+using session::Event;
+using Ext = session::EngineConfig::Extension;
+
+namespace {
+
+using Datagram = std::vector<std::uint8_t>;
+
+session::EngineConfig sending(std::vector<Ext> extensions) {
+  session::EngineConfig c;
+  c.extra_extensions = std::move(extensions);
+  return c;
+}
+
+Ext extension(std::uint16_t type, bool critical, const std::string& value) {
+  return {type, critical, std::vector<std::uint8_t>(value.begin(), value.end())};
+}
+
+// Admits a newcomer whose certificate extension (type 1) holds "cert", as
+// gwd's authorizer admits one whose certificate a trusted CA signed.
+class CertificateAuthorizer final : public session::Authorizer {
+ public:
+  session::Admission authorize(Instant now, session::Role role, const crypto::PublicKey& key,
+                               std::optional<session::PeerId> known,
+                               const wire::ExtensionList& extensions) override {
+    (void)now, (void)role, (void)key;
+    if (known) return session::Admission::existing(*known);
+    const wire::Extension* e = extensions.find(wire_spec::kExtCertificate);
+    if (e == nullptr || std::string(e->value.begin(), e->value.end()) != "cert") {
+      return session::Admission::refuse();
+    }
+    seen_critical = e->critical();
+    session::PeerConfig config;
+    config.name = "certified";
+    return session::Admission::add(config, std::nullopt);
+  }
+  bool seen_critical = false;
+};
+
+}  // namespace
+
+TEST_CASE("conformance: a certificate extension marked critical is known, in either direction") {
+  SUBCASE("from the initiator: the responder's authorizer admits it by its certificate") {
+    Pair s(9001, sending({extension(wire_spec::kExtCertificate, true, "cert")}));
+    CertificateAuthorizer auth;
+    REQUIRE(s.b->engine.remove_peer(s.b_to_a));
+    s.b->engine.set_authorizer(&auth);
+    s.connect();
+    const auto id = s.b->engine.find_peer(s.a->key.public_key);
+    REQUIRE(id.has_value());
+    CHECK(s.b->engine.has_session(*id));
+    CHECK(auth.seen_critical);
+    CHECK(s.b->count(Drop::critical_extension) == 0);
+    CHECK(s.b->delivered.size() == 1);
+    CHECK(s.a->count(Event::Kind::session_confirmed) == 1);
+  }
+  SUBCASE("from the responder: the initiator completes") {
+    Pair s(9002, {}, sending({extension(wire_spec::kExtCertificate, true, "cert")}));
+    s.connect();
+    CHECK(s.a->count(Drop::critical_extension) == 0);
+    CHECK(s.a->count(Event::Kind::session_confirmed) == 1);
+    CHECK(s.b->delivered.size() == 1);
+  }
+}
+
+TEST_CASE("conformance: a defined extension of the wrong length, or a type twice, is bad_payload") {
+  struct Case {
+    const char* what;
+    std::vector<Ext> extensions;
+  };
+  const Case cases[] = {
+      {"features of 3 bytes", {extension(wire_spec::kExtFeatures, false, "abc")}},
+      {"features of 5 bytes", {extension(wire_spec::kExtFeatures, false, "abcde")}},
+      {"suites empty", {extension(wire_spec::kExtSuites, false, "")}},
+      {"suites of 7 bytes",
+       {extension(wire_spec::kExtSuites, false, "\x01\x02\x03\x04\x05\x06\x07")}},
+      {"certificate empty", {extension(wire_spec::kExtCertificate, false, "")}},
+      {"an unknown type twice", {extension(0x4242, false, "a"), extension(0x4242, false, "b")}},
+      {"features twice",
+       {extension(wire_spec::kExtFeatures, false, std::string(4, '\0')),
+        extension(wire_spec::kExtFeatures, false, std::string(4, '\0'))}},
+  };
+  std::uint64_t seed = 9010;
+  for (const Case& c : cases) {
+    const std::string what = c.what;
+    for (const bool from_responder : {false, true}) {
+      CAPTURE(what);
+      CAPTURE(from_responder);
+      const session::EngineConfig with = sending(c.extensions);
+      Pair s = from_responder ? Pair(++seed, {}, with) : Pair(++seed, with, {});
+      s.connect();
+      Node* refuser = from_responder ? s.a : s.b;
+      CHECK(refuser->count(Drop::bad_payload) == 1);
+      CHECK_FALSE(s.b->engine.has_session(s.b_to_a));
+      CHECK(s.a->count(Event::Kind::session_confirmed) == 0);
+      CHECK(s.b->delivered.empty());
+    }
+  }
+}
