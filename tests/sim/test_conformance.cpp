@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The receiver rules of docs/PROTOCOL.md one by one, as a second
 // implementation would meet them: the extension list of messages 2 and 3
-// (section 6) and what gwd does with each fault.
+// (section 6), the offer of message 1 (sections 4.1 and 5.2), and the drop
+// reason gwd reports for each fault.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -108,5 +111,84 @@ TEST_CASE("conformance: a defined extension of the wrong length, or a type twice
       CHECK(s.a->count(Event::Kind::session_confirmed) == 0);
       CHECK(s.b->delivered.empty());
     }
+  }
+}
+namespace {
+
+// An initiation with the PSK flag as anyone can build it: a header, `e`, an
+// "encrypted" offer of garbage, a valid mac1.
+Datagram forge_psk_initiation(const crypto::PublicKey& responder, std::uint8_t suite) {
+  wire::InitiationFields fields;
+  fields.flags = wire_spec::kFlagPsk;
+  fields.suite = suite;
+  fields.sender_index = 0x0a0b0c0d;
+  Datagram out(wire::initiation_size(fields.flags), 0x33);
+  REQUIRE(wire::write_initiation_header(out, fields) != 0);
+  std::fill(out.end() - wire_spec::kMacLen, out.end(), std::uint8_t{0});  // mac2
+  restamp_initiation(out, responder);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("conformance: every initiation the offer's checks refuse (sections 4.1 and 5.2)") {
+  const auto plain = [](std::uint8_t suite, std::vector<std::uint8_t> offer,
+                        std::uint8_t version = 1) {
+    return [=](const crypto::PublicKey& b, const crypto::PublicKey& e) {
+      return forge_initiation(b, e, 0x01020304, suite, offer, version);
+    };
+  };
+  using Forge = std::function<Datagram(const crypto::PublicKey&, const crypto::PublicKey&)>;
+  struct Case {
+    const char* what;
+    Forge forge;
+    Drop drop;
+  };
+  const Case cases[] = {
+      {"count 0", plain(1, {}), Drop::bad_payload},
+      {"count 7", plain(1, {1, 2, 3, 4, 5, 6, 7}), Drop::bad_payload},
+      {"a non-zero byte after count suites",
+       [](const crypto::PublicKey& b, const crypto::PublicKey& e) {
+         Datagram d = forge_initiation(b, e, 0x01020304, 1, {1});
+         d[initiation_ephemeral_offset(d) + 32 + 2 + 1] = 3;
+         restamp_initiation(d, b);
+         return d;
+       },
+       Drop::bad_payload},
+      {"a suite twice", plain(1, {1, 3, 1}), Drop::bad_payload},
+      {"a zero id among the first count", plain(1, {1, 0, 3}), Drop::bad_payload},
+      {"the attempt's suite absent", plain(3, {1}), Drop::bad_payload},
+      {"nothing in common", plain(9, {9, 10}), Drop::no_common_suite},
+      {"nothing in common and the attempt's suite absent", plain(1, {9}), Drop::no_common_suite},
+      {"another offer version", plain(1, {1}, 2), Drop::unsupported_version},
+      {"another version, and count 0: the shape comes first", plain(1, {}, 2), Drop::bad_payload},
+      {"PSK flag, a suite we do not run: the offer is unreadable",
+       [](const crypto::PublicKey& b, const crypto::PublicKey&) {
+         return forge_psk_initiation(b, 9);
+       },
+       Drop::no_common_suite},
+      {"PSK flag, an offer that does not decrypt",
+       [](const crypto::PublicKey& b, const crypto::PublicKey&) {
+         return forge_psk_initiation(b, 1);
+       },
+       Drop::decrypt_failed},
+  };
+  std::uint64_t seed = 9100;
+  for (const Case& c : cases) {
+    const std::string what = c.what;
+    CAPTURE(what);
+    session::EngineConfig b_policy;
+    b_policy.suites = {1, 3};
+    Pair s(++seed, {}, b_policy);
+    WireTap wire;
+    wire.install(s.net);
+    FakeRng rng(seed);
+    const crypto::KeyPair e = crypto::KeyPair::generate(rng);
+    s.net.inject(s.a->address, s.b->address, c.forge(s.b->key.public_key, e.public_key));
+    s.net.run_for(std::chrono::milliseconds(10));
+    CHECK(s.b->count(c.drop) == 1);
+    CHECK(s.b->count(Event::Kind::dropped) == 1);
+    CHECK(wire.sent.empty());  // no answer of any kind
+    CHECK(s.b->engine.pending_handshakes() == 0);
   }
 }
