@@ -192,3 +192,48 @@ TEST_CASE("conformance: every initiation the offer's checks refuse (sections 4.1
     CHECK(s.b->engine.pending_handshakes() == 0);
   }
 }
+
+TEST_CASE("conformance: a later version's initiation is unsupported_version, whatever its size") {
+  struct Case {
+    std::uint8_t version;
+    std::size_t size;
+  };
+  const Case cases[] = {{2, 80},
+                        {2, 100},
+                        {2, wire_spec::kMinInitiationAnyVersion},
+                        {3, 144},
+                        {255, wire_spec::kMaxHandshakeSize}};
+  std::uint64_t seed = 9200;
+  for (const Case& c : cases) {
+    CAPTURE(static_cast<int>(c.version));
+    CAPTURE(c.size);
+    Pair s(++seed);
+    WireTap wire;
+    wire.install(s.net);
+    s.net.inject(s.a->address, s.b->address,
+                 forge_later_initiation(s.b->key.public_key, c.version, c.size));
+    s.net.run_for(std::chrono::milliseconds(10));
+    CHECK(s.b->count(Drop::unsupported_version) == 1);
+    CHECK(s.b->count(Drop::malformed) == 0);
+    REQUIRE(s.b->events.size() == 1);
+    CHECK(s.b->events[0].version == c.version);
+    CHECK(s.b->events[0].from == s.a->address);
+    CHECK(s.b->events[0].message == 1);
+    CHECK(wire.sent.empty());  // never answered
+    CHECK(s.b->engine.pending_handshakes() == 0);
+  }
+}
+
+TEST_CASE("conformance: a later version's initiation needs mac1, and 40 bytes at least") {
+  Pair s(9250);
+  Datagram bad_mac1 = forge_later_initiation(s.b->key.public_key, 2, 100);
+  bad_mac1[10] ^= 1;
+  s.net.inject(s.a->address, s.b->address, bad_mac1);
+  s.net.inject(
+      s.a->address, s.b->address,
+      forge_later_initiation(s.b->key.public_key, 2, wire_spec::kMinInitiationAnyVersion - 1));
+  s.net.run_for(std::chrono::milliseconds(10));
+  CHECK(s.b->count(Drop::bad_mac1) == 1);
+  CHECK(s.b->count(Drop::malformed) == 1);
+  CHECK(s.b->count(Drop::unsupported_version) == 0);
+}
