@@ -976,6 +976,7 @@ std::string Interface::reload() {
     differs("group", fields.group != started_.group);
     differs("control_group", fields.control_group != started_.control_group);
     differs("metrics_port", fields.metrics_port != started_.metrics_port);
+    differs("under_load_threshold", fields.under_load_threshold != started_.under_load_threshold);
     // Our own certificate goes into every handshake from the engine's config.
     differs("certificate_file", r.certificate != certificate_);
   }
@@ -1185,6 +1186,7 @@ bool Interface::start() {
     ec.static_key = *key_;
     ec.suites = cfg.suites;
     ec.mtu = cfg.mtu;
+    ec.under_load_threshold = cfg.under_load_threshold;
     if (certificate_) {
       ec.extra_extensions.push_back(
           {wire_spec::kExtCertificate, false, identity::encode(*certificate_)});

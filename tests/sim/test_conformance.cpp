@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gw/session/cookie.hpp"
 #include "sim/sim_helpers.hpp"
 
 using namespace gw;
@@ -236,4 +237,85 @@ TEST_CASE("conformance: a later version's initiation needs mac1, and 40 bytes at
   CHECK(s.b->count(Drop::bad_mac1) == 1);
   CHECK(s.b->count(Drop::malformed) == 1);
   CHECK(s.b->count(Drop::unsupported_version) == 0);
+}
+
+namespace {
+
+std::vector<Instant> initiation_times(const Node& n) {
+  std::vector<Instant> at;
+  for (std::size_t i = 0; i < n.events.size(); ++i) {
+    if (n.events[i].kind == Event::Kind::handshake_started) at.push_back(n.event_times[i]);
+  }
+  return at;
+}
+
+}  // namespace
+
+TEST_CASE("conformance: after a cookie reply the initiator resends on its timer, afresh") {
+  session::EngineConfig loaded;
+  loaded.always_under_load = true;
+  Pair s(9300, {}, loaded);
+  WireTap wire;
+  wire.install(s.net);
+  s.connect();  // one second: the cookie reply came within it
+  REQUIRE(s.b->count(Event::Kind::cookie_sent) == 1);
+  CHECK(s.a->count(Event::Kind::dropped) == 0);                         // the cookie was taken
+  CHECK(wire.count(wire::MessageType::initiation, s.a->address) == 1);  // and nothing resent
+  s.net.run_for(std::chrono::seconds(5));
+  REQUIRE(s.b->engine.has_session(s.b_to_a));
+  const auto inits = wire.of_type(wire::MessageType::initiation, s.a->address);
+  REQUIRE(inits.size() == 2);
+  const std::vector<Instant> at = initiation_times(*s.a);
+  REQUIRE(at.size() == 2);
+  CHECK(at[1] - at[0] >= timer_spec::kRekeyTimeout);
+  CHECK(at[1] - at[0] <= timer_spec::kRekeyTimeout + timer_spec::kRekeyTimeoutJitterMax);
+  CHECK(initiation_ephemeral(inits[1]) != initiation_ephemeral(inits[0]));
+  CHECK(initiation_sender_index(inits[1]) != initiation_sender_index(inits[0]));
+  CHECK((inits[1][1] & wire_spec::kFlagRetried) == 0);
+}
+
+TEST_CASE("conformance: only initiations answered with a response enter the replay cache") {
+  SUBCASE("answered with a cookie: the same bytes with mac2 are answered, then refused") {
+    session::EngineConfig loaded;
+    loaded.always_under_load = true;
+    Pair s(9310, {}, loaded);
+    WireTap wire;
+    wire.install(s.net);
+    FakeRng rng(9310);
+    const crypto::KeyPair e = crypto::KeyPair::generate(rng);
+    Datagram init = forge_initiation(s.b->key.public_key, e.public_key, 0x01020304, 1, {1});
+    s.net.inject(s.a->address, s.b->address, init);
+    s.net.run_for(std::chrono::milliseconds(10));
+    const auto replies = wire.of_type(wire::MessageType::cookie_reply, s.b->address);
+    REQUIRE(replies.size() == 1);
+    wire::CookieReply reply;
+    REQUIRE(wire::parse_cookie_reply(replies[0], reply) == wire::ParseStatus::ok);
+    session::CookieJar jar;
+    const Bytes mac1(init.data() + init.size() - 32, 16);
+    REQUIRE(jar.consume_reply(reply, s.b->key.public_key, mac1, s.net.now()));
+    session::stamp_mac2(init, jar.cookie(s.net.now()));
+    for (int i = 0; i < 2; ++i)
+      s.net.inject(s.a->address, s.b->address, init);
+    s.net.run_for(std::chrono::milliseconds(10));
+    CHECK(wire.count(wire::MessageType::response, s.b->address) == 1);
+    CHECK(s.b->count(Drop::replayed_initiation) == 1);
+  }
+  SUBCASE("answered with a retry: the same bytes get the same retry") {
+    session::EngineConfig policy;
+    policy.suites = {3, 1};
+    Pair s(9320, {}, policy);
+    WireTap wire;
+    wire.install(s.net);
+    FakeRng rng(9320);
+    const crypto::KeyPair e = crypto::KeyPair::generate(rng);
+    const Datagram init =
+        forge_initiation(s.b->key.public_key, e.public_key, 0x01020304, 1, {1, 3});
+    for (int i = 0; i < 2; ++i)
+      s.net.inject(s.a->address, s.b->address, init);
+    s.net.run_for(std::chrono::milliseconds(10));
+    const auto retries = wire.of_type(wire::MessageType::retry, s.b->address);
+    REQUIRE(retries.size() == 2);
+    CHECK(retries[0] == retries[1]);
+    CHECK(s.b->count(Drop::replayed_initiation) == 0);
+  }
 }
