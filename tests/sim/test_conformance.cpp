@@ -319,3 +319,23 @@ TEST_CASE("conformance: only initiations answered with a response enter the repl
     CHECK(s.b->count(Drop::replayed_initiation) == 0);
   }
 }
+
+TEST_CASE("conformance: the inner packet's length decides, and an unpadded plaintext is accepted") {
+  session::EngineConfig mtu;
+  mtu.mtu = 1001;  // padding stops here: a 1001-byte packet goes unpadded
+  Pair s(9400, mtu);
+  WireTap wire;
+  wire.install(s.net);
+  s.connect();
+  s.a->send_packet(s.a_to_b, make_packet(1, 1001));
+  s.a->send_packet(s.a_to_b, make_packet(2, 999));  // padded to 1001, then stops
+  s.net.run_for(std::chrono::milliseconds(10));
+  std::vector<std::size_t> sizes;
+  for (const Datagram& d : wire.of_type(wire::MessageType::transport, s.a->address))
+    sizes.push_back(d.size());
+  CHECK(std::count(sizes.begin(), sizes.end(), 16 + 1001 + 16) == 2);
+  REQUIRE(s.b->delivered.size() == 3);
+  CHECK(s.b->delivered[1].packet.size() == 1001);
+  CHECK(s.b->delivered[2].packet.size() == 999);
+  CHECK(s.b->count(Drop::bad_inner_packet) == 0);
+}
