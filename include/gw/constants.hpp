@@ -57,6 +57,14 @@ inline constexpr std::size_t kResponseMinSize =
 inline constexpr std::size_t kFinishMinSize =
     kFinishHeaderSize + 48 + kMinExtensionListSize + 16 + kMacLen;
 
+// Initiation versions. Byte 3 is the version: version 1 writes 0 there (it was a
+// reserved zero), a later version N writes N. Every version keeps bytes 0 and
+// 3 where they are and ends with mac1 || mac2, so a receiver tells a later
+// version apart before it knows its size (PROTOCOL.md 4.1).
+inline constexpr std::size_t kInitiationVersionOffset = 3;
+inline constexpr std::uint8_t kInitiationVersionV1 = 0;
+inline constexpr std::size_t kMinInitiationAnyVersion = kInitiationHeaderSize + kMacsSize;
+
 // Retry (type 4), cookie reply (type 5): fixed sizes
 inline constexpr std::size_t kRetrySize = 8 + kMacLen + kMacLen;  // header, tag, mac1
 inline constexpr std::size_t kCookieNonceSize = 24;               // XChaCha20-Poly1305
@@ -84,6 +92,10 @@ inline constexpr std::size_t kExtensionListSizes[] = {64, 256, 512, 1024};
 // preceded by a cookie reply.
 inline constexpr std::size_t kAmplificationFactor = 3;
 inline constexpr std::size_t kNetworkKeyLen = 32;
+inline constexpr std::size_t kFeaturesSize = 4;  // a bit set; none defined yet
+// The largest certificate encoding (docs/CERTIFICATES.md): the longest
+// certificate extension a receiver accepts. gwd sends at most 900 bytes.
+inline constexpr std::size_t kMaxCertificateSize = 4096;
 }  // namespace wire_spec
 
 // --- Specification constants: sessions (WireGuard's values, DESIGN.md "Session") ---

@@ -471,7 +471,8 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   c.check_keys(root, "$",
                {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
                 "group", "control_group", "metrics_port", "certificate_file", "trusted_cas",
-                "revocation_file", "certificate_exit_nodes", "network_key_file", "peers"});
+                "revocation_file", "certificate_exit_nodes", "network_key_file",
+                "under_load_threshold", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
@@ -551,6 +552,12 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
       cfg.certificate_exit_nodes = v->get<bool>();
     } else {
       c.fail_value("$.certificate_exit_nodes", "true or false", *v);
+    }
+  }
+  if (const json* v = c.field(root, "$", "under_load_threshold", "")) {
+    if (auto n = c.integer_value(*v, "$.under_load_threshold", 0, kMaxUnderLoadThreshold,
+                                 "initiations per second (0: always under load)")) {
+      cfg.under_load_threshold = *n;
     }
   }
 
@@ -833,6 +840,9 @@ std::string to_json(const InterfaceConfig& config) {
   if (config.revocation_file) j["revocation_file"] = *config.revocation_file;
   if (config.certificate_exit_nodes) j["certificate_exit_nodes"] = true;
   if (config.network_key_file) j["network_key_file"] = *config.network_key_file;
+  if (config.under_load_threshold != cookie_spec::kUnderLoadThreshold) {
+    j["under_load_threshold"] = config.under_load_threshold;
+  }
   ojson peers = ojson::array();
   for (const Peer& p : config.peers) {
     ojson pj;

@@ -988,6 +988,7 @@ std::string Interface::reload() {
     differs("group", fields.group != started_.group);
     differs("control_group", fields.control_group != started_.control_group);
     differs("metrics_port", fields.metrics_port != started_.metrics_port);
+    differs("under_load_threshold", fields.under_load_threshold != started_.under_load_threshold);
     // Our own certificate goes into every handshake from the engine's config.
     differs("certificate_file", r.certificate != certificate_);
     differs("network_key_file", (r.network_key ? std::optional(digest(*r.network_key))
@@ -1199,6 +1200,7 @@ bool Interface::start() {
     ec.static_key = *key_;
     ec.suites = cfg.suites;
     ec.mtu = cfg.mtu;
+    ec.under_load_threshold = cfg.under_load_threshold;
     if (certificate_) ec.certificate = identity::encode(*certificate_);
     if (network_key_) {
       ec.network_key.emplace(network_key_->bytes());

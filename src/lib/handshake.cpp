@@ -240,6 +240,30 @@ Status admit(Impl& h, const Key& key, const wire::Extension* certificate) {
   return {};
 }
 
+// A received extension list, checked against gw's table of defined types
+// (docs/PROTOCOL.md, section 6), as gwd checks it.
+Status check_extensions(ByteView payload, std::size_t message, wire::ExtensionList& out) {
+  const std::string where = "message " + std::to_string(message) + ": ";
+  const wire::ExtensionCheck c = wire::read_extensions(payload, out);
+  switch (c.fault) {
+    case wire::ExtensionFault::none:
+      return {};
+    case wire::ExtensionFault::malformed:
+      return fail(Errc::malformed, where + "the payload is not an extension list");
+    case wire::ExtensionFault::unknown_critical:
+      return fail(Errc::malformed, where + "unknown critical extension " + std::to_string(c.type));
+    case wire::ExtensionFault::wrong_length: {
+      const wire::ExtensionType& t = *wire::extension_type(c.type);
+      const std::string expected =
+          t.min_len == t.max_len ? std::to_string(t.min_len)
+                                 : std::to_string(t.min_len) + " to " + std::to_string(t.max_len);
+      return fail(Errc::malformed, where + t.name + " extension of " + std::to_string(c.length) +
+                                       " bytes, expected " + expected);
+    }
+  }
+  return {};
+}
+
 void after_step(Impl& h) {
   if (h.hs && h.hs->action() == noise::HandshakeState::Action::split) h.phase = Impl::Phase::done;
 }
@@ -260,20 +284,7 @@ Status read_noise(Impl& h, ByteView message, bool payload_is_extensions) {
   payload.resize(written);
   wire::ExtensionList extensions;
   if (payload_is_extensions && !payload.empty()) {
-    Status refused;
-    if (wire::parse_extensions(payload, extensions) != wire::ParseStatus::ok) {
-      refused = fail(Errc::malformed, "message " + std::to_string(hs.message_index()) +
-                                          ": the payload is not an extension list");
-    }
-    for (const wire::Extension& x : extensions.view()) {
-      if (refused.ok() && x.critical() && x.type != wire_spec::kExtCertificate &&
-          x.type != wire_spec::kExtSuites && x.type != wire_spec::kExtFeatures) {
-        refused =
-            fail(Errc::malformed, "message " + std::to_string(hs.message_index()) +
-                                      ": unknown critical extension " + std::to_string(x.type));
-      }
-    }
-    if (!refused) {
+    if (Status refused = check_extensions(payload, hs.message_index(), extensions); !refused) {
       hs = before;
       return refused;
     }

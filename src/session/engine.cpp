@@ -354,10 +354,14 @@ Instant Engine::poll(Instant now) {
 
 std::size_t Engine::write_extensions(MutBytes out, bool with_certificate) const {
   wire::ExtensionWriter w(out);
-  const std::array<std::uint8_t, 4> features{};  // none defined yet
-  w.add(wire_spec::kExtSuites, 0, config_.suites);
-  w.add(wire_spec::kExtFeatures, 0, features);
-  if (with_certificate && !config_.certificate.empty()) {
+  const auto extra = [&](std::uint16_t type) {
+    return std::any_of(config_.extra_extensions.begin(), config_.extra_extensions.end(),
+                       [&](const EngineConfig::Extension& e) { return e.type == type; });
+  };
+  const std::array<std::uint8_t, wire_spec::kFeaturesSize> features{};  // none defined yet
+  if (!extra(wire_spec::kExtSuites)) w.add(wire_spec::kExtSuites, 0, config_.suites);
+  if (!extra(wire_spec::kExtFeatures)) w.add(wire_spec::kExtFeatures, 0, features);
+  if (with_certificate && !config_.certificate.empty() && !extra(wire_spec::kExtCertificate)) {
     w.add(wire_spec::kExtCertificate, 0, config_.certificate);
   }
   for (const EngineConfig::Extension& e : config_.extra_extensions) {
@@ -377,12 +381,12 @@ std::size_t Engine::write_extensions(MutBytes out, bool with_certificate) const 
   return w.size();
 }
 
+// The list's shape, then every entry against the table of defined types
+// (docs/PROTOCOL.md, section 6).
 std::optional<Drop> Engine::check_extensions(Bytes payload, wire::ExtensionList& list) const {
-  if (wire::parse_extensions(payload, list) != wire::ParseStatus::ok) return Drop::bad_payload;
-  for (const wire::Extension& e : list.view()) {
-    const bool known = e.type == wire_spec::kExtSuites || e.type == wire_spec::kExtFeatures;
-    if (!known && e.critical()) return Drop::critical_extension;
-  }
+  const wire::ExtensionCheck c = wire::read_extensions(payload, list);
+  if (c.fault == wire::ExtensionFault::unknown_critical) return Drop::critical_extension;
+  if (!c) return Drop::bad_payload;
   return std::nullopt;
 }
 

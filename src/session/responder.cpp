@@ -67,10 +67,13 @@ bool Engine::amplification_guard(Instant now, const Endpoint& from, Bytes datagr
 
 void Engine::on_initiation(Instant now, const Endpoint& from, MutBytes datagram) {
   wire::Initiation m;
-  if (wire::parse_initiation(datagram, m) != wire::ParseStatus::ok) {
+  const wire::ParseStatus parsed = wire::parse_initiation(datagram, m);
+  if (parsed != wire::ParseStatus::ok && parsed != wire::ParseStatus::later_version) {
     return drop(Drop::malformed, from);
   }
   if (!cookies_.mac1_valid(datagram, true)) return drop(Drop::bad_mac1, from);
+  // A later version's initiation, of whatever size: reported, never answered.
+  if (parsed == wire::ParseStatus::later_version) return drop_version(from, m.version);
   if (!admit_under_load(now, from, datagram, m)) return;
   if (!rate_limiter_.allow(from.source_key(), now)) return drop(Drop::rate_limited, from);
   crypto::PublicKey initiator_e{};
@@ -80,14 +83,7 @@ void Engine::on_initiation(Instant now, const Endpoint& from, MutBytes datagram)
   auto pending = std::make_unique<PendingResponder>();
   wire::Offer offer;
   if (const auto refusal = read_initiation(m, *pending, offer)) return drop(*refusal, from);
-  if (offer.version != wire_spec::kProtocolVersion) {
-    ++drops_[static_cast<std::size_t>(Drop::unsupported_version)];
-    Event e;
-    e.drop = Drop::unsupported_version;
-    e.from = from;
-    e.version = offer.version;
-    return report(e);
-  }
+  if (offer.version != wire_spec::kProtocolVersion) return drop_version(from, offer.version);
   const std::uint8_t pick = pick_suite(config_.suites, offer);
   if (pick == 0) return drop(Drop::no_common_suite, from);
   if (!offer.contains(m.fields.suite)) return drop(Drop::bad_payload, from);
@@ -265,6 +261,16 @@ void Engine::accept_finish(Peer& p, Instant now, const Endpoint& from, std::uint
   } else {
     flush_staged(p, now);
   }
+}
+
+void Engine::drop_version(const Endpoint& from, std::uint8_t version) {
+  ++drops_[static_cast<std::size_t>(Drop::unsupported_version)];
+  Event e;
+  e.drop = Drop::unsupported_version;
+  e.from = from;
+  e.version = version;
+  e.message = message_;
+  report(e);
 }
 
 void Engine::drop_with_key(Drop d, const Endpoint& from, PeerId peer,

@@ -31,6 +31,18 @@ void take_macs(Bytes datagram, Bytes& mac1, Bytes& mac2) noexcept {
   mac2 = datagram.subspan(datagram.size() - kMacLen, kMacLen);
 }
 
+// An initiation whose byte 3 names a later version: every version keeps that
+// byte and ends with mac1 || mac2, which is all version 1 reads of it.
+ParseStatus later_version(Bytes datagram, Initiation& out) noexcept {
+  if (datagram.size() < kMinInitiationAnyVersion || datagram.size() > kMaxHandshakeSize) {
+    return ParseStatus::wrong_size;
+  }
+  out.fields = {};
+  out.header = out.noise = {};
+  take_macs(datagram, out.mac1, out.mac2);
+  return ParseStatus::later_version;
+}
+
 }  // namespace
 
 const char* to_string(ParseStatus s) noexcept {
@@ -47,6 +59,8 @@ const char* to_string(ParseStatus s) noexcept {
       return "reserved field not zero";
     case ParseStatus::bad_value:
       return "forbidden field value";
+    case ParseStatus::later_version:
+      return "initiation of a later protocol version";
   }
   return "?";
 }
@@ -92,15 +106,15 @@ ParseStatus parse_initiation(Bytes datagram, Initiation& out) noexcept {
     return s;
   }
   if (datagram.size() < kInitiationHeaderSize) return ParseStatus::wrong_size;
+  out.version = datagram[kInitiationVersionOffset];
+  if (out.version != kInitiationVersionV1) return later_version(datagram, out);
   Reader r(datagram);
   r.u8();
   out.fields.flags = r.u8();
   out.fields.suite = r.u8();
-  const std::uint8_t reserved = r.u8();
+  r.u8();  // the version
   out.fields.sender_index = r.u32();
-  if ((out.fields.flags & ~kKnownFlags) != 0 || reserved != 0) {
-    return ParseStatus::reserved_nonzero;
-  }
+  if ((out.fields.flags & ~kKnownFlags) != 0) return ParseStatus::reserved_nonzero;
   if (datagram.size() != initiation_size(out.fields.flags)) return ParseStatus::wrong_size;
   if (out.fields.suite == 0 || out.fields.sender_index == 0) return ParseStatus::bad_value;
   if (out.retried()) {
@@ -124,7 +138,7 @@ std::size_t write_initiation_header(MutBytes out, const InitiationFields& fields
   w.u8(static_cast<std::uint8_t>(MessageType::initiation));
   w.u8(fields.flags);
   w.u8(fields.suite);
-  w.u8(0);
+  w.u8(kInitiationVersionV1);
   w.u32(fields.sender_index);
   if ((fields.flags & kFlagRetried) != 0) {
     w.bytes(fields.first_hash);

@@ -72,6 +72,27 @@ ParseStatus parse_extensions(Bytes payload, ExtensionList& out) noexcept {
   return r.finished() ? ParseStatus::ok : ParseStatus::wrong_size;
 }
 
+const ExtensionType* extension_type(std::uint16_t type) noexcept {
+  for (const ExtensionType& t : kExtensionTypes) {
+    if (t.type == type) return &t;
+  }
+  return nullptr;
+}
+
+ExtensionCheck read_extensions(Bytes payload, ExtensionList& out) noexcept {
+  if (parse_extensions(payload, out) != ParseStatus::ok) return {ExtensionFault::malformed};
+  for (const Extension& e : out.view()) {
+    const ExtensionType* t = extension_type(e.type);
+    if (t == nullptr && e.critical()) {
+      return {ExtensionFault::unknown_critical, e.type, e.value.size()};
+    }
+    if (t != nullptr && (e.value.size() < t->min_len || e.value.size() > t->max_len)) {
+      return {ExtensionFault::wrong_length, e.type, e.value.size()};
+    }
+  }
+  return {};
+}
+
 ExtensionWriter::ExtensionWriter(MutBytes out) noexcept : out_(out) {
   if (out_.size() < kMinExtensionListSize) {
     ok_ = false;

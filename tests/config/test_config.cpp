@@ -65,6 +65,7 @@ std::string full_config() {
   "group": "gw",
   "control_group": "gwadm",
   "metrics_port": 9586,
+  "under_load_threshold": 500,
   "peers": [
     {"name": "site-b", "public_key": ")" +
          pub(2) + R"(", "endpoint": "vpn.example.net:51820",
@@ -104,6 +105,7 @@ TEST_CASE("config: a full config loads, and to_json reads back equal") {
   CHECK(c.group == "gw");
   CHECK(c.control_group == "gwadm");
   CHECK(c.metrics_port == 9586);
+  CHECK(c.under_load_threshold == 500);
   REQUIRE(c.peers.size() == 3);
   CHECK(c.peers[0].name == "site-b");
   CHECK(to_base64(c.peers[0].public_key) == pub(2));
@@ -156,6 +158,8 @@ TEST_CASE("config: defaults") {
   CHECK(c.mtu == 1420);
   CHECK(c.addresses.empty());
   CHECK(c.suites == gw::session::default_suites());
+  CHECK(c.under_load_threshold == gw::cookie_spec::kUnderLoadThreshold);
+  CHECK(to_json(c).find("under_load_threshold") == std::string::npos);  // the default, unwritten
   CHECK_FALSE(c.user);
   CHECK_FALSE(c.group);
   CHECK(c.peers.empty());
@@ -178,6 +182,13 @@ TEST_CASE("config: defaults") {
   // Edges of the ranges are accepted.
   CHECK(parse_config(R"({"name":"g","private_key_file":"k","mtu":1280,"listen_port":0})", "f"));
   CHECK(parse_config(R"({"name":"g","private_key_file":"k","mtu":9000,"listen_port":65535})", "f"));
+  for (const std::uint32_t n : {0u, 1u, kMaxUnderLoadThreshold}) {
+    const ParseResult t = parse_config(
+        R"({"name":"g","private_key_file":"k","under_load_threshold":)" + std::to_string(n) + "}",
+        "f");
+    REQUIRE_MESSAGE(t, joined(t.errors));
+    CHECK(t.config->under_load_threshold == n);
+  }
 }
 
 TEST_CASE("config: every kind of error, with its file, JSON path and expectation") {
@@ -279,6 +290,13 @@ TEST_CASE("config: every kind of error, with its file, JSON path and expectation
        "expected a key file path, got 7"},
       {"41 odd key names are quoted in paths", "{" + head + R"(, "my key": 1})", "$[\"my key\"]",
        "unknown key \"my key\""},
+      {"42 under_load_threshold too large", "{" + head + R"(, "under_load_threshold": 1000001})",
+       "$.under_load_threshold",
+       "expected initiations per second (0: always under load) from 0 to 1000000, got 1000001"},
+      {"43 under_load_threshold negative", "{" + head + R"(, "under_load_threshold": -1})",
+       "$.under_load_threshold", "got -1"},
+      {"44 under_load_threshold not a number", "{" + head + R"(, "under_load_threshold": "64"})",
+       "$.under_load_threshold", "got \"64\""},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);

@@ -20,7 +20,11 @@
 #include <sodium.h>
 
 #include "config/temp_dir.hpp"
+#include "gw/crypto/random.hpp"
 #include "gw/identity/certificate.hpp"
+#include "gw/noise/handshake_state.hpp"
+#include "gw/noise/protocol.hpp"
+#include "gw/wire/payloads.hpp"
 #include "lib/status_checks.hpp"
 
 namespace {
@@ -972,6 +976,64 @@ TEST_CASE("lib: a forged or stray handshake message is ignored") {
     REQUIRE_OK(hi.finish(ci));
     REQUIRE_OK(hr.finish(cr));
     exchange(ci, cr);
+  }
+}
+
+TEST_CASE("lib: extension lists follow the table gwd checks (docs/PROTOCOL.md, section 6)") {
+  // The initiator is gw's Noise core, so message 3 carries any payload.
+  const gw::Identity b = gw::Identity::generate();
+  const gw::crypto::KeyPair a = gw::crypto::KeyPair::generate(gw::crypto::system_rng());
+  const std::string name = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
+  const gw::noise::ParseResult protocol = gw::noise::parse_protocol(name);
+  REQUIRE(protocol.protocol);
+  const auto list = [](std::uint16_t type, std::uint8_t flags, const Buf& value) {
+    Buf out(64);
+    gw::wire::ExtensionWriter w(out);
+    REQUIRE(w.add(type, flags, value));
+    out.resize(w.size());
+    return out;
+  };
+  struct Case {
+    const char* what;
+    Buf payload;
+    Errc want;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"a certificate marked critical", list(1, 1, Buf(40, 7)), Errc::ok, ""},
+      {"features of 4 bytes, critical", list(3, 1, Buf(4, 0)), Errc::ok, ""},
+      {"features of 3 bytes", list(3, 0, Buf(3, 0)), Errc::malformed,
+       "message 3: features extension of 3 bytes, expected 4"},
+      {"suites of 7 bytes", list(2, 0, Buf(7, 1)), Errc::malformed,
+       "message 3: suites extension of 7 bytes, expected 1 to 6"},
+      {"an empty certificate", list(1, 0, {}), Errc::malformed,
+       "message 3: certificate extension of 0 bytes, expected 1 to 4096"},
+      {"an unknown type marked critical", list(0x4242, 1, Buf(1, 0)), Errc::malformed,
+       "message 3: unknown critical extension 16962"},
+  };
+  for (const Case& c : cases) {
+    const std::string what = c.what;
+    CAPTURE(what);
+    gw::Handshake hr;
+    REQUIRE_OK(
+        gw::Handshake::create(options(Role::responder, name, b, trusting(a.public_key)), hr));
+    gw::noise::HandshakeState hs(*protocol.protocol, gw::noise::Role::initiator,
+                                 gw::crypto::system_rng());
+    REQUIRE(hs.set_local_static(a) == gw::noise::Error::ok);
+    REQUIRE(hs.start() == gw::noise::Error::ok);
+    Buf m1(64), m2, m3(256), payload(256);
+    std::size_t n = 0;
+    REQUIRE(hs.write_message({}, m1, n) == gw::noise::Error::ok);
+    m1.resize(n);
+    REQUIRE_OK(hr.read(m1));
+    REQUIRE_OK(hr.write(m2));
+    REQUIRE(hs.read_message(m2, payload, n) == gw::noise::Error::ok);
+    REQUIRE(hs.write_message(c.payload, m3, n) == gw::noise::Error::ok);
+    m3.resize(n);
+    const gw::Status st = hr.read(m3);
+    CHECK(st.code == c.want);
+    CHECK(st.message == c.message);
+    CHECK(hr.next() == (c.want == Errc::ok ? Next::done : Next::read));
   }
 }
 

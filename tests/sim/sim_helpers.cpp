@@ -69,6 +69,16 @@ std::vector<std::uint8_t> forge_initiation(const crypto::PublicKey& responder,
   return out;
 }
 
+std::vector<std::uint8_t> forge_later_initiation(const crypto::PublicKey& responder,
+                                                 std::uint8_t version, std::size_t size) {
+  std::vector<std::uint8_t> out(size, 0xa5);
+  out[0] = static_cast<std::uint8_t>(wire::MessageType::initiation);
+  out[wire_spec::kInitiationVersionOffset] = version;
+  std::fill(out.end() - wire_spec::kMacLen, out.end(), std::uint8_t{0});
+  restamp_initiation(out, responder);
+  return out;
+}
+
 void restamp_initiation(std::vector<std::uint8_t>& initiation, const crypto::PublicKey& responder) {
   session::stamp_mac1(initiation, session::mac1_key(responder), true);
 }

@@ -36,6 +36,11 @@ std::vector<std::uint8_t> forge_initiation(const crypto::PublicKey& responder,
                                            std::uint32_t sender_index, std::uint8_t suite,
                                            const std::vector<std::uint8_t>& offer,
                                            std::uint8_t version = wire_spec::kProtocolVersion);
+// An initiation of a later protocol version as version 1 sees it
+// (docs/PROTOCOL.md 4.1): type 1, `version` in byte 3, `size` bytes of
+// filler, a valid mac1 and mac2 zero at the end.
+std::vector<std::uint8_t> forge_later_initiation(const crypto::PublicKey& responder,
+                                                 std::uint8_t version, std::size_t size);
 // Recomputes mac1 of an edited initiation (and leaves mac2 as it is).
 void restamp_initiation(std::vector<std::uint8_t>& initiation, const crypto::PublicKey& responder);
 // A retry answering `initiation`: its sender index, a valid mac1 keyed with

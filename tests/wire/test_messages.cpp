@@ -75,9 +75,6 @@ TEST_CASE("initiation header faults") {
   t[1] = 0x80;  // unknown flag
   CHECK(parse_initiation(t, m) == ParseStatus::reserved_nonzero);
   t = b;
-  t[3] = 1;
-  CHECK(parse_initiation(t, m) == ParseStatus::reserved_nonzero);
-  t = b;
   t[2] = 0;  // suite 0
   CHECK(parse_initiation(t, m) == ParseStatus::bad_value);
   t = b;
@@ -86,6 +83,38 @@ TEST_CASE("initiation header faults") {
   t = b;
   t[1] = kFlagPsk;  // flags claim a size the datagram does not have
   CHECK(parse_initiation(t, m) == ParseStatus::wrong_size);
+}
+
+TEST_CASE("initiation byte 3 is the version, read before the flags and the size") {
+  Initiation m;
+  const Buf v1 = initiation(0);
+  REQUIRE(parse_initiation(v1, m) == ParseStatus::ok);
+  CHECK(v1[kInitiationVersionOffset] == kInitiationVersionV1);
+  CHECK(m.version == kInitiationVersionV1);
+  // A later version: any size from 40 to 1232, any flags; only the macs are read.
+  for (const std::size_t size :
+       {std::size_t{40}, std::size_t{80}, std::size_t{81}, std::size_t{200}, kMaxHandshakeSize}) {
+    for (const std::uint8_t version : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{255}}) {
+      CAPTURE(size);
+      CAPTURE(static_cast<int>(version));
+      Buf b(size, 0x5c);
+      b[0] = 1;
+      b[1] = 0xff;  // flags version 1 does not know
+      b[kInitiationVersionOffset] = version;
+      REQUIRE(parse_initiation(b, m) == ParseStatus::later_version);
+      CHECK(m.version == version);
+      CHECK(m.mac1.data() == b.data() + size - 32);
+      CHECK(m.mac2.data() == b.data() + size - 16);
+      CHECK(m.noise.empty());
+    }
+  }
+  Buf b(39, 0);
+  b[0] = 1;
+  b[kInitiationVersionOffset] = 2;
+  CHECK(parse_initiation(b, m) == ParseStatus::wrong_size);
+  b.resize(kMaxHandshakeSize + 1);
+  CHECK(parse_initiation(b, m) == ParseStatus::wrong_size);
+  CHECK(parse_initiation({b.data(), 7}, m) == ParseStatus::wrong_size);
 }
 
 TEST_CASE("response and finish: bounds and header") {

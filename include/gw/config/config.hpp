@@ -20,6 +20,8 @@
 //                                           with a certificate one of them signed is
 //                                           admitted without being listed
 //     "revocation_file": "revoked.txt",     optional: fingerprints of revoked certificates
+//     "under_load_threshold": 64,           initiations in a second before mac2 (a cookie)
+//                                           is required, 0..1000000 (0: always); default 64
 //     "peers": [                            default []
 //       { "name": "site-b",                 required; unique
 //         "public_key": "<base64>",         required; unique; not our own
@@ -57,6 +59,7 @@
 #include <vector>
 
 #include "gw/config/key_file.hpp"
+#include "gw/constants.hpp"
 #include "gw/crypto/x25519.hpp"
 #include "gw/identity/certificate.hpp"
 #include "gw/session/endpoint.hpp"
@@ -71,6 +74,8 @@ inline constexpr std::uint16_t kMaxMtu = 9000;  // jumbo frames
 // Room for some 10,000 peers as to_json() writes them (about 250 bytes each).
 inline constexpr std::size_t kMaxConfigSize = 16 << 20;
 inline constexpr std::size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+// Initiations a second beyond which a responder is under load (PROTOCOL.md 7.2).
+inline constexpr std::uint32_t kMaxUnderLoadThreshold = 1'000'000;
 
 // Numeric addresses: dotted-quad IPv4 (no leading zeros) and RFC 4291 IPv6
 // text ("::" compression, a trailing dotted quad; no zone index).
@@ -123,6 +128,8 @@ struct InterfaceConfig {
   // The deployment's network key (a 0600 key file, like a PSK): mac1 and
   // cookies are keyed with it too, so strangers get no answer at all.
   std::optional<std::string> network_key_file;
+  // More initiations than this in a second put the engine under load (0: always).
+  std::uint32_t under_load_threshold = cookie_spec::kUnderLoadThreshold;
   std::vector<Peer> peers;
 
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gw/bytes.hpp"
+#include "gw/constants.hpp"
 #include "gw/crypto/secret.hpp"
 #include "gw/crypto/x25519.hpp"
 #include "gw/routing/allowed_ips.hpp"
@@ -38,7 +39,7 @@ inline constexpr std::size_t kSignatureLen = 64;    // crypto_sign_BYTES
 inline constexpr std::size_t kCaPublicKeyLen = 32;  // crypto_sign_PUBLICKEYBYTES
 inline constexpr std::size_t kCaSeedLen = 32;       // crypto_sign_SEEDBYTES
 // The largest encoding decode() accepts.
-inline constexpr std::size_t kMaxCertificateSize = 4096;
+inline constexpr std::size_t kMaxCertificateSize = wire_spec::kMaxCertificateSize;
 
 using Fingerprint = std::array<std::uint8_t, 32>;  // SHA-256
 using CaPublicKey = std::array<std::uint8_t, kCaPublicKeyLen>;

@@ -63,7 +63,7 @@ enum class Drop : std::uint8_t {
   outside_window,       // a transport counter older than the replay window
   expired_keypair,      // the session is older than REJECT_AFTER_TIME
   bad_inner_packet,     // a decrypted packet that is not IPv4 or IPv6
-  unsupported_version,  // the offer's protocol version is not ours
+  unsupported_version,  // an initiation of another protocol version (byte 3 or the offer)
   no_common_suite,      // nothing in the offer that our policy accepts
   negotiation_failed,   // a second attempt that still names the wrong suite
   bad_retry,            // a retry tag or retry message that does not verify
@@ -72,7 +72,7 @@ enum class Drop : std::uint8_t {
   psk_mismatch,         // the payload failed after mixing the peer's PSK
   psk_required,         // the peer has a PSK but did not use it
   psk_not_configured,   // the initiator used a PSK we do not have for it
-  bad_payload,          // a handshake payload that does not parse
+  bad_payload,          // an offer or extension list that breaks PROTOCOL.md 4.1 or 6
   critical_extension,   // an unknown extension marked critical
   too_many_handshakes,  // the table of pending handshakes is full
   no_session,           // a packet for a peer that has no endpoint or gave up
@@ -107,7 +107,7 @@ struct Event {
   Endpoint from;
   std::optional<crypto::PublicKey> key;  // an unknown peer's static key, for the log
   std::uint8_t suite = 0;
-  std::uint8_t version = 0;  // with unsupported_version
+  std::uint8_t version = 0;  // with unsupported_version: initiation byte 3, or the offer's
   // With handshake_complete: we sent message 3. The session is ours to use,
   // but the responder has not yet shown it accepted it (session_confirmed).
   bool we_initiated = false;
@@ -223,7 +223,8 @@ struct EngineConfig {
   // CERTIFICATE flag, PROTOCOL.md 4.1).
   std::vector<std::uint8_t> certificate;
   // Extensions sent in messages 2 and 3 besides gw's own (suites, features):
-  // for extensions still to come, and for tests of how peers treat them.
+  // our certificate, extensions still to come, and tests of how peers treat
+  // them. One of gw's own types here replaces the entry gw would write.
   struct Extension {
     std::uint16_t type = 0;
     bool critical = false;
@@ -412,6 +413,8 @@ class Engine {
 
   // responder.cpp
   void on_initiation(Instant now, const Endpoint& from, MutBytes datagram);
+  // Reports an initiation of another protocol version (its byte 3 or its offer's).
+  void drop_version(const Endpoint& from, std::uint8_t version);
   bool admit_under_load(Instant now, const Endpoint& from, Bytes datagram,
                         const wire::Initiation& m);
   std::optional<Drop> read_initiation(const wire::Initiation& m, PendingResponder& pending,

@@ -35,6 +35,7 @@ enum class ParseStatus : std::uint8_t {
   wrong_size,        // not the exact size, or outside the bounds
   reserved_nonzero,  // a reserved field or flag bit is set
   bad_value,         // a field holds a value the protocol forbids
+  later_version,     // an initiation of a later version: only its version and macs were read
 };
 
 const char* to_string(ParseStatus s) noexcept;
@@ -54,6 +55,9 @@ struct InitiationFields {
 };
 
 struct Initiation {
+  // Byte 3: wire_spec::kInitiationVersionV1, or the later version whose
+  // initiation this is (ParseStatus::later_version: nothing else is read).
+  std::uint8_t version = wire_spec::kInitiationVersionV1;
   InitiationFields fields;
   Bytes header;  // bytes before the Noise message: part of the prologue
   Bytes noise;   // Noise message 1: e || offer

@@ -49,6 +49,38 @@ struct ExtensionList {
 // caller refuses unknown critical ones.
 ParseStatus parse_extensions(Bytes payload, ExtensionList& out) noexcept;
 
+// The extension types gw defines (docs/PROTOCOL.md, section 6), with the
+// length rule of each value: the one table every receiver checks against.
+struct ExtensionType {
+  std::uint16_t type = 0;
+  const char* name = "";
+  std::size_t min_len = 0, max_len = 0;
+};
+inline constexpr std::array<ExtensionType, 4> kExtensionTypes{{
+    {wire_spec::kExtCertificate, "certificate", 1, wire_spec::kMaxCertificateSize},
+    {wire_spec::kExtSuites, "suites", 1, wire_spec::kMaxOfferedSuites},
+    {wire_spec::kExtFeatures, "features", wire_spec::kFeaturesSize, wire_spec::kFeaturesSize},
+    {wire_spec::kExtPadding, "padding", 0, wire_spec::kMaxHandshakeSize},
+}};
+// The table's entry for `type`; nullptr for a type gw does not define.
+const ExtensionType* extension_type(std::uint16_t type) noexcept;
+
+// What a receiver refuses in an extension list.
+enum class ExtensionFault : std::uint8_t {
+  none,
+  malformed,         // parse_extensions refused the list
+  wrong_length,      // a defined type whose value breaks its length rule
+  unknown_critical,  // a type gw does not define, marked critical
+};
+struct ExtensionCheck {
+  ExtensionFault fault = ExtensionFault::none;
+  std::uint16_t type = 0;  // the entry at fault, with wrong_length and unknown_critical
+  std::size_t length = 0;  // its value's length
+  explicit operator bool() const noexcept { return fault == ExtensionFault::none; }
+};
+// Parses a received list, then checks its entries in order against the table.
+ExtensionCheck read_extensions(Bytes payload, ExtensionList& out) noexcept;
+
 // Builds an extension list in a caller's buffer.
 class ExtensionWriter {
  public:
