@@ -468,11 +468,11 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
     return r;
   }
   InterfaceConfig cfg;
-  c.check_keys(root, "$",
-               {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user",
-                "group", "control_group", "metrics_port", "certificate_file", "trusted_cas",
-                "revocation_file", "certificate_exit_nodes", "network_key_file",
-                "under_load_threshold", "peers"});
+  c.check_keys(
+      root, "$",
+      {"name", "private_key_file", "listen_port", "addresses", "mtu", "suites", "user", "group",
+       "control_group", "metrics_port", "certificate_file", "trusted_cas", "revocation_file",
+       "certificate_exit_nodes", "network_key_file", "under_load_threshold", "peers"});
 
   if (const json* v = c.field(root, "$", "name", "an interface name")) {
     if (auto s =
