@@ -500,7 +500,7 @@ void Interface::add_routes(const std::vector<routing::Prefix>& prefixes) {
     // into its table (its rules send traffic there), an exit node's too.
     const std::uint32_t table = prefix.length == 0 ? own_table_ : platform::kMainTable;
     try {
-      netlink_->add_route(tun_.ifindex(), prefix, table);
+      netlink_->add_route(tun_.ifindex(), prefix, table, platform::kProtocolGw);
       routes_added_.push_back({prefix, table});
     } catch (const platform::NetlinkError& e) {
       if (e.error() != EEXIST) throw;
@@ -517,7 +517,7 @@ void Interface::remove_routes(const std::vector<routing::Prefix>& prefixes) {
                                  [&](const AddedRoute& r) { return r.prefix == prefix; });
     if (it == routes_added_.end()) continue;
     try {
-      netlink_->remove_route(tun_.ifindex(), it->prefix, it->table);
+      netlink_->remove_route(tun_.ifindex(), it->prefix, it->table, platform::kProtocolGw);
     } catch (const platform::NetlinkError& e) {
       if (e.error() != ESRCH) log_.warn("route " + prefix.to_string() + ": " + e.what());
     }
@@ -1276,9 +1276,12 @@ bool Interface::start() {
 void Interface::remove_stale_rules() {
   for (const routing::Family f : {routing::Family::v4, routing::Family::v6}) {
     for (const platform::Rule& r : netlink_->rules(f)) {
+      // gwd's mark, and one of the two rules it adds: an identical rule
+      // without the mark (wg-quick's) is someone else's.
       const bool ours =
-          r.table == table_ || (r.priority == kSuppressRulePriority &&
-                                r.suppress_prefixlength == 0 && r.table == platform::kMainTable);
+          r.protocol == platform::kProtocolGw &&
+          (r.table == table_ || (r.priority == kSuppressRulePriority &&
+                                 r.suppress_prefixlength == 0 && r.table == platform::kMainTable));
       if (!ours) continue;
       try {
         netlink_->remove_rule(r);
@@ -1319,12 +1322,14 @@ void Interface::setup_network() {
     suppress.priority = kSuppressRulePriority;
     suppress.table = platform::kMainTable;
     suppress.suppress_prefixlength = 0;
+    suppress.protocol = platform::kProtocolGw;
     platform::Rule tunnel;
     tunnel.family = family;
     tunnel.priority = kTunnelRulePriority;
     tunnel.table = table_;
     tunnel.fwmark = table_;
     tunnel.invert = true;
+    tunnel.protocol = platform::kProtocolGw;
     for (const platform::Rule& r : {suppress, tunnel}) {
       netlink_->add_rule(r);
       rules_added_.push_back(r);
@@ -1348,7 +1353,7 @@ void Interface::teardown() noexcept {
     if (tun_.fd() >= 0) {
       for (auto it = routes_added_.rbegin(); it != routes_added_.rend(); ++it) {
         try {
-          netlink_->remove_route(tun_.ifindex(), it->prefix, it->table);
+          netlink_->remove_route(tun_.ifindex(), it->prefix, it->table, platform::kProtocolGw);
         } catch (const platform::NetlinkError& e) {
           // Routes die with the device; one already gone is no failure.
           if (e.error() != ESRCH && e.error() != ENODEV) {
