@@ -24,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <variant>
@@ -237,7 +238,10 @@ class Interface final : public session::Sink,
   // A PSK written to a fresh file in the config folder; its name, relative.
   std::variant<std::string, control::Error> write_psk(const std::string& peer,
                                                       const crypto::Secret<config::kKeyLen>& psk);
+  // Deletes a PSK file the config no longer names, if write_psk wrote it.
   void remove_psk_file(const std::optional<std::string>& file);
+  // Whether the running config names `path` as a key file.
+  bool still_named(const std::string& path) const;
   std::optional<control::Error> full_tunnel_check(const std::vector<std::string>& allowed) const;
 
   void setup_network();
@@ -833,13 +837,23 @@ std::optional<control::Error> Interface::commit(config::InterfaceConfig candidat
   return std::nullopt;
 }
 
+namespace {
+// The PSK files gwd writes: "PEER.gwd.psk" or "PEER.N.gwd.psk" in the config's
+// folder. Any other file a config names is the administrator's.
+constexpr std::string_view kPskSuffix = ".gwd.psk";
+bool written_by_gwd(const std::string& file) {
+  return file.find('/') == std::string::npos && file.size() > kPskSuffix.size() &&
+         file.ends_with(kPskSuffix);
+}
+}  // namespace
+
 std::variant<std::string, control::Error> Interface::write_psk(
     const std::string& peer, const crypto::Secret<config::kKeyLen>& psk) {
   // A name no file has yet: until the config naming it is saved, the old
   // file (if any) still holds the key the old config names.
   std::string name;
   for (unsigned n = 0; n < 1000; ++n) {
-    name = peer + (n == 0 ? "" : "." + std::to_string(n)) + ".psk";
+    name = peer + (n == 0 ? "" : "." + std::to_string(n)) + std::string(kPskSuffix);
     if (::access(config::resolve_path(options_.config_path, name).c_str(), F_OK) != 0) break;
   }
   std::string text = config::to_base64(psk.bytes()) + "\n";
@@ -850,10 +864,23 @@ std::variant<std::string, control::Error> Interface::write_psk(
   return name;
 }
 
+bool Interface::still_named(const std::string& path) const {
+  std::vector<std::string> files{config_->private_key_file};
+  if (config_->network_key_file) files.push_back(*config_->network_key_file);
+  for (const config::Peer& p : config_->peers) {
+    if (p.psk_file) files.push_back(*p.psk_file);
+  }
+  std::error_code ec;  // a file that is not there names nothing
+  return std::any_of(files.begin(), files.end(), [&](const std::string& f) {
+    return std::filesystem::equivalent(path, config::resolve_path(options_.config_path, f), ec);
+  });
+}
+
 void Interface::remove_psk_file(const std::optional<std::string>& file) {
-  // Only files in the config's own folder, where gwd writes them.
-  if (!file || file->find('/') != std::string::npos) return;
+  // Only files gwd wrote, and none the config still names (another peer's).
+  if (!file || !written_by_gwd(*file)) return;
   const std::string path = config::resolve_path(options_.config_path, *file);
+  if (still_named(path)) return;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     log_.warn("cannot remove the old pre-shared key file " + path + ": " + std::strerror(errno));
   }
