@@ -205,6 +205,19 @@ class Interface final : public session::Sink,
   // Why a certificate may not grant `prefix` to the peer `self`, or nullopt.
   std::optional<std::string> prefix_conflict(const routing::Prefix& prefix, PeerId self);
   const Underlay& underlay();
+  // The host's route through another device that `prefix` meets: of exactly
+  // that prefix, or (not `exact`) any that overlaps it; default routes never
+  // count (gwd's own table takes those). nullptr when there is none.
+  const platform::Netlink::DeviceRoute* underlay_route(const routing::Prefix& prefix, bool exact);
+  // Why a configured peer's allowed IPs (the list at JSON path `path`) cannot
+  // be routed to it, or nullopt: a prefix the host routes through another
+  // device already, or (with `endpoint`) one holding the peer's own endpoint.
+  std::optional<std::string> route_refusal(const std::vector<std::string>& allowed,
+                                           const std::optional<config::HostPort>& endpoint,
+                                           const std::string& path, bool routes = true);
+  // route_refusal for every peer of `cfg`, each error after `prefix`.
+  std::vector<std::string> route_refusals(const config::InterfaceConfig& cfg,
+                                          const std::string& prefix);
   void count_refusal(const crypto::PublicKey& key, const std::string& name, const std::string& why);
   // Removes the peer admitted by its certificate with this key, if any: a
   // configured peer of the same key replaces it.
@@ -907,6 +920,10 @@ std::string Interface::peer_add(control::Request& req) {
         {"conflict", "$.peer.public_key: that is this interface's own key"});
   }
   if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  underlay_.valid = false;
+  if (auto why = route_refusal(p.allowed_ips, p.endpoint, "$.peer.allowed_ips")) {
+    return control::error_reply({"conflict", *why});
+  }
   config::InterfaceConfig candidate = *config_;
   if (req.psk) {
     auto written = write_psk(p.name, *req.psk);
@@ -956,6 +973,16 @@ std::string Interface::peer_set(control::Request& req) {
     next.allowed_ips = *c.allowed_ips;
   }
   if (c.persistent_keepalive) next.persistent_keepalive = *c.persistent_keepalive;
+  if (c.endpoint || c.allowed_ips) {
+    // New prefixes against the host's routes; the endpoint against every prefix.
+    underlay_.valid = false;
+    const std::string path =
+        c.allowed_ips ? std::string("$.set.allowed_ips") : "peer " + old.name + "'s allowed_ips";
+    if (auto why =
+            route_refusal(next.allowed_ips, next.endpoint, path, c.allowed_ips.has_value())) {
+      return control::error_reply({"conflict", *why});
+    }
+  }
   if (c.psk) {
     next.psk_file.reset();
     if (*c.psk) {
@@ -1022,6 +1049,12 @@ std::string Interface::reload() {
   }
   for (const config::Peer& p : next.peers) {
     if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  }
+  if (const auto refused = route_refusals(next, options_.config_path + ": "); !refused.empty()) {
+    std::string message;
+    for (const std::string& e : refused)
+      message += e + "; ";
+    return control::error_reply({"conflict", message + "nothing changed"});
   }
   nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
                  changed = nlohmann::json::array();
@@ -1162,12 +1195,67 @@ std::optional<std::string> Interface::prefix_conflict(const routing::Prefix& pre
              ", an address of this gateway";
     }
   }
-  for (const auto& r : u.routes) {
-    if (r.destination.length != 0 && r.destination.overlaps(prefix)) {
-      return "overlaps the route " + r.destination.masked().to_string() + " of this gateway";
-    }
+  if (const auto* r = underlay_route(prefix, false)) {
+    return "overlaps the route " + r->destination.masked().to_string() + " of this gateway";
   }
   return std::nullopt;
+}
+
+const platform::Netlink::DeviceRoute* Interface::underlay_route(const routing::Prefix& prefix,
+                                                                bool exact) {
+  for (const auto& r : underlay().routes) {
+    if (r.destination.length == 0) continue;
+    if (exact ? r.destination.masked() == prefix.masked() : r.destination.overlaps(prefix)) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+// The allowed IP at `k` that holds `endpoint`'s address: its handshakes would
+// go into the tunnel they carry. A default route does not count: it goes to
+// gwd's own table, which gwd's marked socket never uses.
+std::optional<std::size_t> holding_endpoint(const std::vector<std::string>& allowed,
+                                            const session::Endpoint& endpoint) {
+  for (std::size_t k = 0; k < allowed.size(); ++k) {
+    const routing::Prefix prefix = routing::Prefix::parse(allowed[k])->masked();
+    if (prefix.length != 0 && prefix.contains(endpoint.address_bytes())) return k;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> Interface::route_refusal(const std::vector<std::string>& allowed,
+                                                    const std::optional<config::HostPort>& endpoint,
+                                                    const std::string& path, bool routes) {
+  const auto at = [&](std::size_t k) { return path + "[" + std::to_string(k) + "]: "; };
+  if (endpoint && endpoint->address) {
+    if (const auto k = holding_endpoint(allowed, *endpoint->address)) {
+      return at(*k) + allowed[*k] + " holds the peer's own endpoint " + endpoint->to_string() +
+             ", so its handshakes would go into its own tunnel";
+    }
+  }
+  for (std::size_t k = 0; routes && k < allowed.size(); ++k) {
+    const auto* r = underlay_route(*routing::Prefix::parse(allowed[k]), true);
+    if (r == nullptr) continue;
+    return at(k) + allowed[k] + " is routed through " +
+           (r->ifindex != 0 ? platform::Netlink::device_name(r->ifindex) : "several devices") +
+           " already, so gwd could not route it to the peer (remove that route, or this prefix)";
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Interface::route_refusals(const config::InterfaceConfig& cfg,
+                                                   const std::string& prefix) {
+  underlay_.valid = false;  // what the host routes now, not 5 s ago
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < cfg.peers.size(); ++i) {
+    const config::Peer& p = cfg.peers[i];
+    const std::string path = "$.peers[" + std::to_string(i) + "].allowed_ips";
+    if (auto why = route_refusal(p.allowed_ips, p.endpoint, path)) out.push_back(prefix + *why);
+  }
+  return out;
 }
 
 const Interface::Underlay& Interface::underlay() {
@@ -1176,7 +1264,8 @@ const Interface::Underlay& Interface::underlay() {
   underlay_.addresses = netlink_->all_addresses();
   underlay_.routes.clear();
   for (auto& r : netlink_->table_routes(platform::kMainTable)) {
-    if (r.ifindex != tun_.ifindex()) underlay_.routes.push_back(r);
+    // Before the TUN exists (at start) every route is another device's.
+    if (tun_.fd() < 0 || r.ifindex != tun_.ifindex()) underlay_.routes.push_back(r);
   }
   underlay_.read = now;
   underlay_.valid = true;
@@ -1246,6 +1335,16 @@ bool Interface::start() {
     own_table_ = tunnel_table(cfg.name);
     if (full_tunnel) table_ = own_table_;
 
+    // What the host routes already, before anything is touched.
+    netlink_.emplace();
+    const std::vector<std::string> refused = route_refusals(cfg, options_.config_path + ": ");
+    for (const std::string& e : refused)
+      log_.error(e);
+    if (!refused.empty()) {
+      teardown();
+      return false;
+    }
+
     // The UDP socket first: a busy port is the likeliest failure.
     platform::UdpSocket::Options uo;
     uo.port = cfg.listen_port;
@@ -1261,10 +1360,10 @@ bool Interface::start() {
       metrics_->start();
       log_.info("metrics on http://127.0.0.1:" + std::to_string(metrics_->port()) + "/metrics");
     }
-    netlink_.emplace();
     tun_ = platform::Tun::open({cfg.name, options_.offloads});
     vnet_ = tun_.offloads().vnet_hdr;
     setup_network();
+    underlay_.valid = false;  // read before the interface and its addresses were there
 
     // Endpoints given by DNS name: resolved now, again when handshakes fail.
     for (auto& [id, info] : peers_) {

@@ -24,6 +24,10 @@ namespace gw::platform {
 
 namespace {
 
+std::string device_name(unsigned ifindex) {
+  return Netlink::device_name(ifindex);
+}
+
 constexpr std::size_t align4(std::size_t n) noexcept {
   return (n + 3) & ~std::size_t{3};
 }
@@ -90,12 +94,6 @@ class Request {
 
 std::uint8_t address_family(routing::Family family) noexcept {
   return family == routing::Family::v4 ? AF_INET : AF_INET6;
-}
-
-std::string device_name(unsigned ifindex) {
-  char name[IF_NAMESIZE] = {};
-  if (if_indextoname(ifindex, name) != nullptr) return name;
-  return "ifindex " + std::to_string(ifindex);
 }
 
 std::string table_name(std::uint32_t table) {
@@ -446,6 +444,12 @@ std::vector<Rule> Netlink::rules(routing::Family family) {
       },
       std::string("list rules ") + (family == routing::Family::v4 ? "ipv4" : "ipv6"),
       nl::parse_rules);
+}
+
+std::string Netlink::device_name(unsigned ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(ifindex, name) != nullptr) return name;
+  return "ifindex " + std::to_string(ifindex);
 }
 
 }  // namespace gw::platform

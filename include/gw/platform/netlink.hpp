@@ -94,6 +94,9 @@ class Netlink {
   void remove_rule(const Rule& rule);
   std::vector<Rule> rules(routing::Family family);
 
+  // The interface's name, for messages ("ifindex 7" when it has none).
+  static std::string device_name(unsigned ifindex);
+
  private:
   int fd_ = -1;
   std::uint32_t seq_ = 0;
