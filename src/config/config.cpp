@@ -2,11 +2,13 @@
 #include "gw/config/config.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
@@ -675,6 +677,14 @@ std::optional<std::string> read_config_file(const std::string& path, std::string
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     error = path + ": expected a regular file";
+  } else if ((st.st_mode & 022) != 0) {
+    // Whoever may change the config may name any key, peer or route.
+    std::array<char, 8> mode{};
+    std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    error = path + ": refused: mode " + mode.data() +
+            " lets group or others change the config; expected no write access for them (chmod "
+            "go-w " +
+            path + ")";
   } else if (st.st_size > static_cast<off_t>(kMaxConfigSize)) {
     error = path + ": expected a config of at most " + std::to_string(kMaxConfigSize) +
             " bytes, got " + std::to_string(st.st_size);
@@ -696,6 +706,17 @@ std::optional<std::string> read_config_file(const std::string& path, std::string
   return text;
 }
 
+// The uid of the user named `name`, if there is one.
+std::optional<std::uint32_t> user_id(const std::string& name) {
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return std::nullopt;
+  }
+  return found->pw_uid;
+}
+
 }  // namespace
 
 LoadResult load_config(const std::string& path) {
@@ -712,7 +733,9 @@ LoadResult load_config(const std::string& path) {
     return r;
   }
   InterfaceConfig& cfg = *p.config;
-  KeyFileResult k = load_private_key(resolve_path(path, cfg.private_key_file));
+  // gwd's own user may own the key files too: it writes PSK files as that user.
+  const std::optional<std::uint32_t> user = cfg.user ? user_id(*cfg.user) : std::nullopt;
+  KeyFileResult k = load_private_key(resolve_path(path, cfg.private_key_file), user);
   if (!k) {
     r.errors.push_back(path + ": $.private_key_file: expected a usable key file, got " + k.error);
   } else {
@@ -748,7 +771,7 @@ LoadResult load_config(const std::string& path) {
       r.psks.emplace_back();
       continue;
     }
-    KeyFileResult psk = load_psk(resolve_path(path, *peer.psk_file));
+    KeyFileResult psk = load_psk(resolve_path(path, *peer.psk_file), user);
     if (!psk) {
       r.errors.push_back(path + ": " + ppath + ".psk_file: expected a usable key file, got " +
                          psk.error);
@@ -756,7 +779,7 @@ LoadResult load_config(const std::string& path) {
     r.psks.push_back(std::move(psk.key));
   }
   if (cfg.network_key_file) {
-    KeyFileResult nk = load_psk(resolve_path(path, *cfg.network_key_file));
+    KeyFileResult nk = load_psk(resolve_path(path, *cfg.network_key_file), user);
     if (!nk) {
       r.errors.push_back(path + ": $.network_key_file: expected a usable key file, got " +
                          nk.error);

@@ -2,6 +2,7 @@
 #include "gw/config/key_file.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
@@ -260,11 +261,12 @@ std::string ca_key_text(KeyKind kind, Bytes key) {
 
 namespace {
 
-// A key file's bytes and mode; the bytes are wiped when it goes.
+// A key file's bytes, mode and owner; the bytes are wiped when it goes.
 struct FileText {
   std::array<char, kMaxKeyFileSize + 1> buf{};
   std::size_t used = 0;
   mode_t mode = 0;
+  uid_t owner = 0;
 
   FileText() = default;
   FileText(const FileText&) = delete;
@@ -296,6 +298,7 @@ ReadOutcome read_key_file(const std::string& path, const std::string& prefix, Fi
     return ReadOutcome::failed;
   }
   file.mode = st.st_mode;
+  file.owner = st.st_uid;
   while (file.used < file.buf.size()) {
     const ssize_t n = ::read(fd.get(), file.buf.data() + file.used, file.buf.size() - file.used);
     if (n < 0 && errno == EINTR) continue;
@@ -332,9 +335,40 @@ bool decode_key_text(std::string_view text, KeyUse use, bool plain, crypto::Secr
   return false;
 }
 
-// Every loader: the file read, its kind checked, then its mode, then the key.
-// With `any_form`, a CA key may also be a plain key line.
-KeyFileResult load_key_file(const std::string& path, KeyUse use, bool any_form = false) {
+std::optional<std::string> user_name(uid_t uid) {
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return std::nullopt;
+  }
+  return found->pw_name;
+}
+
+// "uid 65534 (nobody)", or the uid alone when it has no name.
+std::string user_text(uid_t uid) {
+  const auto name = user_name(uid);
+  return "uid " + std::to_string(uid) + (name ? " (" + *name + ")" : "");
+}
+
+// Why a secret key file's owner is not to be trusted, after `prefix`; empty
+// when it is root, this process's user or `also`.
+std::string owner_error(const FileText& file, std::optional<std::uint32_t> also,
+                        const std::string& path, const std::string& prefix) {
+  const uid_t self = ::geteuid();
+  if (file.owner == 0 || file.owner == self || (also && file.owner == *also)) return {};
+  std::string allowed = self == 0 ? "root" : "root or " + user_text(self);
+  if (also && *also != self && *also != 0) allowed += " or " + user_text(*also);
+  const std::string fix = self == 0 ? "root" : user_name(self).value_or(std::to_string(self));
+  return prefix + "refused: owned by " + user_text(file.owner) +
+         ", who could change the key; expected a file of " + allowed + " (chown " + fix + " " +
+         path + ")";
+}
+
+// Every loader: the file read, its kind checked, then its mode and owner,
+// then the key. With `any_form`, a CA key may also be a plain key line.
+KeyFileResult load_key_file(const std::string& path, KeyUse use, bool any_form = false,
+                            std::optional<std::uint32_t> also_owner = std::nullopt) {
   KeyFileResult r;
   const std::string prefix = path + ": " + file_what(use) + " file: ";
   FileText file;
@@ -359,6 +393,10 @@ KeyFileResult load_key_file(const std::string& path, KeyUse use, bool any_form =
               " lets group or others at the key; expected 0600 or stricter (chmod 600 " + path +
               ")";
     return r;
+  }
+  if (is_secret(use)) {
+    r.error = owner_error(file, also_owner, path, prefix);
+    if (!r.error.empty()) return r;
   }
   crypto::Secret<kKeyLen> key;
   if (!decode_key_text(text, use, plain, key, prefix, r.error)) return r;
@@ -389,12 +427,12 @@ std::optional<crypto::Secret<kKeyLen>> parse_secret_key(std::string_view text) {
   return key;
 }
 
-KeyFileResult load_private_key(const std::string& path) {
-  return load_key_file(path, KeyUse::private_key);
+KeyFileResult load_private_key(const std::string& path, std::optional<std::uint32_t> also_owner) {
+  return load_key_file(path, KeyUse::private_key, false, also_owner);
 }
 
-KeyFileResult load_psk(const std::string& path) {
-  return load_key_file(path, KeyUse::psk);
+KeyFileResult load_psk(const std::string& path, std::optional<std::uint32_t> also_owner) {
+  return load_key_file(path, KeyUse::psk, false, also_owner);
 }
 
 PublicKeyFileResult load_public_key(const std::string& path) {

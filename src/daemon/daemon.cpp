@@ -24,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <variant>
@@ -204,6 +205,19 @@ class Interface final : public session::Sink,
   // Why a certificate may not grant `prefix` to the peer `self`, or nullopt.
   std::optional<std::string> prefix_conflict(const routing::Prefix& prefix, PeerId self);
   const Underlay& underlay();
+  // The host's route through another device that `prefix` meets: of exactly
+  // that prefix, or (not `exact`) any that overlaps it; default routes never
+  // count (gwd's own table takes those). nullptr when there is none.
+  const platform::Netlink::DeviceRoute* underlay_route(const routing::Prefix& prefix, bool exact);
+  // Why a configured peer's allowed IPs (the list at JSON path `path`) cannot
+  // be routed to it, or nullopt: a prefix the host routes through another
+  // device already, or (with `endpoint`) one holding the peer's own endpoint.
+  std::optional<std::string> route_refusal(const std::vector<std::string>& allowed,
+                                           const std::optional<config::HostPort>& endpoint,
+                                           const std::string& path, bool routes = true);
+  // route_refusal for every peer of `cfg`, each error after `prefix`.
+  std::vector<std::string> route_refusals(const config::InterfaceConfig& cfg,
+                                          const std::string& prefix);
   void count_refusal(const crypto::PublicKey& key, const std::string& name, const std::string& why);
   // Removes the peer admitted by its certificate with this key, if any: a
   // configured peer of the same key replaces it.
@@ -237,7 +251,10 @@ class Interface final : public session::Sink,
   // A PSK written to a fresh file in the config folder; its name, relative.
   std::variant<std::string, control::Error> write_psk(const std::string& peer,
                                                       const crypto::Secret<config::kKeyLen>& psk);
+  // Deletes a PSK file the config no longer names, if write_psk wrote it.
   void remove_psk_file(const std::optional<std::string>& file);
+  // Whether the running config names `path` as a key file.
+  bool still_named(const std::string& path) const;
   std::optional<control::Error> full_tunnel_check(const std::vector<std::string>& allowed) const;
 
   void setup_network();
@@ -500,7 +517,7 @@ void Interface::add_routes(const std::vector<routing::Prefix>& prefixes) {
     // into its table (its rules send traffic there), an exit node's too.
     const std::uint32_t table = prefix.length == 0 ? own_table_ : platform::kMainTable;
     try {
-      netlink_->add_route(tun_.ifindex(), prefix, table);
+      netlink_->add_route(tun_.ifindex(), prefix, table, platform::kProtocolGw);
       routes_added_.push_back({prefix, table});
     } catch (const platform::NetlinkError& e) {
       if (e.error() != EEXIST) throw;
@@ -517,7 +534,7 @@ void Interface::remove_routes(const std::vector<routing::Prefix>& prefixes) {
                                  [&](const AddedRoute& r) { return r.prefix == prefix; });
     if (it == routes_added_.end()) continue;
     try {
-      netlink_->remove_route(tun_.ifindex(), it->prefix, it->table);
+      netlink_->remove_route(tun_.ifindex(), it->prefix, it->table, platform::kProtocolGw);
     } catch (const platform::NetlinkError& e) {
       if (e.error() != ESRCH) log_.warn("route " + prefix.to_string() + ": " + e.what());
     }
@@ -833,13 +850,23 @@ std::optional<control::Error> Interface::commit(config::InterfaceConfig candidat
   return std::nullopt;
 }
 
+namespace {
+// The PSK files gwd writes: "PEER.gwd.psk" or "PEER.N.gwd.psk" in the config's
+// folder. Any other file a config names is the administrator's.
+constexpr std::string_view kPskSuffix = ".gwd.psk";
+bool written_by_gwd(const std::string& file) {
+  return file.find('/') == std::string::npos && file.size() > kPskSuffix.size() &&
+         file.ends_with(kPskSuffix);
+}
+}  // namespace
+
 std::variant<std::string, control::Error> Interface::write_psk(
     const std::string& peer, const crypto::Secret<config::kKeyLen>& psk) {
   // A name no file has yet: until the config naming it is saved, the old
   // file (if any) still holds the key the old config names.
   std::string name;
   for (unsigned n = 0; n < 1000; ++n) {
-    name = peer + (n == 0 ? "" : "." + std::to_string(n)) + ".psk";
+    name = peer + (n == 0 ? "" : "." + std::to_string(n)) + std::string(kPskSuffix);
     if (::access(config::resolve_path(options_.config_path, name).c_str(), F_OK) != 0) break;
   }
   std::string text = config::to_base64(psk.bytes()) + "\n";
@@ -850,10 +877,23 @@ std::variant<std::string, control::Error> Interface::write_psk(
   return name;
 }
 
+bool Interface::still_named(const std::string& path) const {
+  std::vector<std::string> files{config_->private_key_file};
+  if (config_->network_key_file) files.push_back(*config_->network_key_file);
+  for (const config::Peer& p : config_->peers) {
+    if (p.psk_file) files.push_back(*p.psk_file);
+  }
+  std::error_code ec;  // a file that is not there names nothing
+  return std::any_of(files.begin(), files.end(), [&](const std::string& f) {
+    return std::filesystem::equivalent(path, config::resolve_path(options_.config_path, f), ec);
+  });
+}
+
 void Interface::remove_psk_file(const std::optional<std::string>& file) {
-  // Only files in the config's own folder, where gwd writes them.
-  if (!file || file->find('/') != std::string::npos) return;
+  // Only files gwd wrote, and none the config still names (another peer's).
+  if (!file || !written_by_gwd(*file)) return;
   const std::string path = config::resolve_path(options_.config_path, *file);
+  if (still_named(path)) return;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     log_.warn("cannot remove the old pre-shared key file " + path + ": " + std::strerror(errno));
   }
@@ -880,6 +920,10 @@ std::string Interface::peer_add(control::Request& req) {
         {"conflict", "$.peer.public_key: that is this interface's own key"});
   }
   if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  underlay_.valid = false;
+  if (auto why = route_refusal(p.allowed_ips, p.endpoint, "$.peer.allowed_ips")) {
+    return control::error_reply({"conflict", *why});
+  }
   config::InterfaceConfig candidate = *config_;
   if (req.psk) {
     auto written = write_psk(p.name, *req.psk);
@@ -929,6 +973,16 @@ std::string Interface::peer_set(control::Request& req) {
     next.allowed_ips = *c.allowed_ips;
   }
   if (c.persistent_keepalive) next.persistent_keepalive = *c.persistent_keepalive;
+  if (c.endpoint || c.allowed_ips) {
+    // New prefixes against the host's routes; the endpoint against every prefix.
+    underlay_.valid = false;
+    const std::string path =
+        c.allowed_ips ? std::string("$.set.allowed_ips") : "peer " + old.name + "'s allowed_ips";
+    if (auto why =
+            route_refusal(next.allowed_ips, next.endpoint, path, c.allowed_ips.has_value())) {
+      return control::error_reply({"conflict", *why});
+    }
+  }
   if (c.psk) {
     next.psk_file.reset();
     if (*c.psk) {
@@ -996,6 +1050,12 @@ std::string Interface::reload() {
   }
   for (const config::Peer& p : next.peers) {
     if (auto e = full_tunnel_check(p.allowed_ips)) return control::error_reply(*e);
+  }
+  if (const auto refused = route_refusals(next, options_.config_path + ": "); !refused.empty()) {
+    std::string message;
+    for (const std::string& e : refused)
+      message += e + "; ";
+    return control::error_reply({"conflict", message + "nothing changed"});
   }
   nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
                  changed = nlohmann::json::array();
@@ -1136,12 +1196,67 @@ std::optional<std::string> Interface::prefix_conflict(const routing::Prefix& pre
              ", an address of this gateway";
     }
   }
-  for (const auto& r : u.routes) {
-    if (r.destination.length != 0 && r.destination.overlaps(prefix)) {
-      return "overlaps the route " + r.destination.masked().to_string() + " of this gateway";
-    }
+  if (const auto* r = underlay_route(prefix, false)) {
+    return "overlaps the route " + r->destination.masked().to_string() + " of this gateway";
   }
   return std::nullopt;
+}
+
+const platform::Netlink::DeviceRoute* Interface::underlay_route(const routing::Prefix& prefix,
+                                                                bool exact) {
+  for (const auto& r : underlay().routes) {
+    if (r.destination.length == 0) continue;
+    if (exact ? r.destination.masked() == prefix.masked() : r.destination.overlaps(prefix)) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+// The allowed IP at `k` that holds `endpoint`'s address: its handshakes would
+// go into the tunnel they carry. A default route does not count: it goes to
+// gwd's own table, which gwd's marked socket never uses.
+std::optional<std::size_t> holding_endpoint(const std::vector<std::string>& allowed,
+                                            const session::Endpoint& endpoint) {
+  for (std::size_t k = 0; k < allowed.size(); ++k) {
+    const routing::Prefix prefix = routing::Prefix::parse(allowed[k])->masked();
+    if (prefix.length != 0 && prefix.contains(endpoint.address_bytes())) return k;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> Interface::route_refusal(const std::vector<std::string>& allowed,
+                                                    const std::optional<config::HostPort>& endpoint,
+                                                    const std::string& path, bool routes) {
+  const auto at = [&](std::size_t k) { return path + "[" + std::to_string(k) + "]: "; };
+  if (endpoint && endpoint->address) {
+    if (const auto k = holding_endpoint(allowed, *endpoint->address)) {
+      return at(*k) + allowed[*k] + " holds the peer's own endpoint " + endpoint->to_string() +
+             ", so its handshakes would go into its own tunnel";
+    }
+  }
+  for (std::size_t k = 0; routes && k < allowed.size(); ++k) {
+    const auto* r = underlay_route(*routing::Prefix::parse(allowed[k]), true);
+    if (r == nullptr) continue;
+    return at(k) + allowed[k] + " is routed through " +
+           (r->ifindex != 0 ? platform::Netlink::device_name(r->ifindex) : "several devices") +
+           " already, so gwd could not route it to the peer (remove that route, or this prefix)";
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Interface::route_refusals(const config::InterfaceConfig& cfg,
+                                                   const std::string& prefix) {
+  underlay_.valid = false;  // what the host routes now, not 5 s ago
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < cfg.peers.size(); ++i) {
+    const config::Peer& p = cfg.peers[i];
+    const std::string path = "$.peers[" + std::to_string(i) + "].allowed_ips";
+    if (auto why = route_refusal(p.allowed_ips, p.endpoint, path)) out.push_back(prefix + *why);
+  }
+  return out;
 }
 
 const Interface::Underlay& Interface::underlay() {
@@ -1150,7 +1265,8 @@ const Interface::Underlay& Interface::underlay() {
   underlay_.addresses = netlink_->all_addresses();
   underlay_.routes.clear();
   for (auto& r : netlink_->table_routes(platform::kMainTable)) {
-    if (r.ifindex != tun_.ifindex()) underlay_.routes.push_back(r);
+    // Before the TUN exists (at start) every route is another device's.
+    if (tun_.fd() < 0 || r.ifindex != tun_.ifindex()) underlay_.routes.push_back(r);
   }
   underlay_.read = now;
   underlay_.valid = true;
@@ -1221,6 +1337,16 @@ bool Interface::start() {
     own_table_ = tunnel_table(cfg.name);
     if (full_tunnel) table_ = own_table_;
 
+    // What the host routes already, before anything is touched.
+    netlink_.emplace();
+    const std::vector<std::string> refused = route_refusals(cfg, options_.config_path + ": ");
+    for (const std::string& e : refused)
+      log_.error(e);
+    if (!refused.empty()) {
+      teardown();
+      return false;
+    }
+
     // The UDP socket first: a busy port is the likeliest failure.
     platform::UdpSocket::Options uo;
     uo.port = cfg.listen_port;
@@ -1236,10 +1362,10 @@ bool Interface::start() {
       metrics_->start();
       log_.info("metrics on http://127.0.0.1:" + std::to_string(metrics_->port()) + "/metrics");
     }
-    netlink_.emplace();
     tun_ = platform::Tun::open({cfg.name, options_.offloads});
     vnet_ = tun_.offloads().vnet_hdr;
     setup_network();
+    underlay_.valid = false;  // read before the interface and its addresses were there
 
     // Endpoints given by DNS name: resolved now, again when handshakes fail.
     for (auto& [id, info] : peers_) {
@@ -1278,9 +1404,12 @@ bool Interface::start() {
 void Interface::remove_stale_rules() {
   for (const routing::Family f : {routing::Family::v4, routing::Family::v6}) {
     for (const platform::Rule& r : netlink_->rules(f)) {
+      // gwd's mark, and one of the two rules it adds: an identical rule
+      // without the mark (wg-quick's) is someone else's.
       const bool ours =
-          r.table == table_ || (r.priority == kSuppressRulePriority &&
-                                r.suppress_prefixlength == 0 && r.table == platform::kMainTable);
+          r.protocol == platform::kProtocolGw &&
+          (r.table == table_ || (r.priority == kSuppressRulePriority &&
+                                 r.suppress_prefixlength == 0 && r.table == platform::kMainTable));
       if (!ours) continue;
       try {
         netlink_->remove_rule(r);
@@ -1321,12 +1450,14 @@ void Interface::setup_network() {
     suppress.priority = kSuppressRulePriority;
     suppress.table = platform::kMainTable;
     suppress.suppress_prefixlength = 0;
+    suppress.protocol = platform::kProtocolGw;
     platform::Rule tunnel;
     tunnel.family = family;
     tunnel.priority = kTunnelRulePriority;
     tunnel.table = table_;
     tunnel.fwmark = table_;
     tunnel.invert = true;
+    tunnel.protocol = platform::kProtocolGw;
     for (const platform::Rule& r : {suppress, tunnel}) {
       netlink_->add_rule(r);
       rules_added_.push_back(r);
@@ -1350,7 +1481,7 @@ void Interface::teardown() noexcept {
     if (tun_.fd() >= 0) {
       for (auto it = routes_added_.rbegin(); it != routes_added_.rend(); ++it) {
         try {
-          netlink_->remove_route(tun_.ifindex(), it->prefix, it->table);
+          netlink_->remove_route(tun_.ifindex(), it->prefix, it->table, platform::kProtocolGw);
         } catch (const platform::NetlinkError& e) {
           // Routes die with the device; one already gone is no failure.
           if (e.error() != ESRCH && e.error() != ENODEV) {

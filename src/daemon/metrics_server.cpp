@@ -46,6 +46,57 @@ bool has_control_char(std::string_view s) noexcept {
   });
 }
 
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lower = [](char c) {
+             return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+           };
+           return lower(x) == lower(y);
+         });
+}
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A Host header's value naming this machine's loopback: localhost, 127.0.0.1
+// or [::1], each with or without a port. A browser sends the name of the page's
+// own site, so a page whose DNS name was rebound to 127.0.0.1 is told apart.
+bool loopback_host(std::string_view value) noexcept {
+  value = trim_ows(value);
+  const std::size_t end = value.starts_with('[') ? value.find(']') + 1 : value.find(':');
+  const std::string_view name = value.substr(0, end);
+  const std::string_view port = end == std::string_view::npos ? "" : value.substr(end);
+  if (!port.empty() &&
+      (port.size() < 2 || port.size() > 6 || port[0] != ':' ||
+       !std::all_of(port.begin() + 1, port.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+    return false;
+  }
+  return iequals(name, "localhost") || name == "127.0.0.1" || name == "[::1]";
+}
+
+// Checks the header lines after the request line: each is "name: value";
+// `hosts` counts the Host headers, `host` holds the last one's value.
+bool parse_headers(std::string_view rest, std::size_t& hosts, std::string_view& host) {
+  while (!rest.empty()) {
+    const std::string_view header = rest.substr(0, rest.find("\r\n"));
+    const std::size_t colon = header.find(':');
+    if (colon == 0 || colon == std::string_view::npos || header[0] == ' ' || header[0] == '\t') {
+      return false;
+    }
+    if (iequals(header.substr(0, colon), "host")) {
+      ++hosts;
+      host = header.substr(colon + 1);
+    }
+    rest.remove_prefix(std::min(rest.size(), header.size() + 2));
+  }
+  return true;
+}
+
 // The reply to a request head (without its final "\r\n\r\n").
 Reply answer(std::string_view head, const MetricsServer::Render& render) {
   const std::size_t eol = head.find("\r\n");
@@ -62,15 +113,19 @@ Reply answer(std::string_view head, const MetricsServer::Render& render) {
   if (method.empty() || target.empty() || (version != "HTTP/1.0" && version != "HTTP/1.1")) {
     return error_reply("400 Bad Request", "bad request line");
   }
-  // Header lines are not used, but each must be one ("name: value").
-  std::string_view rest = eol == std::string_view::npos ? "" : head.substr(eol + 2);
-  while (!rest.empty()) {
-    const std::string_view header = rest.substr(0, rest.find("\r\n"));
-    const std::size_t colon = header.find(':');
-    if (colon == 0 || colon == std::string_view::npos || header[0] == ' ' || header[0] == '\t') {
-      return error_reply("400 Bad Request", "bad header line");
-    }
-    rest.remove_prefix(std::min(rest.size(), header.size() + 2));
+  // Of the headers only Host is used, but each must be one ("name: value").
+  std::size_t hosts = 0;
+  std::string_view host;
+  if (!parse_headers(eol == std::string_view::npos ? "" : head.substr(eol + 2), hosts, host)) {
+    return error_reply("400 Bad Request", "bad header line");
+  }
+  // RFC 9112, 3.2: an HTTP/1.1 request has exactly one Host, any request at most one.
+  if (hosts > 1 || (hosts == 0 && version == "HTTP/1.1")) {
+    return error_reply("400 Bad Request", "expected one Host header");
+  }
+  if (hosts == 1 && !loopback_host(host)) {
+    return error_reply("421 Misdirected Request",
+                       "the metrics answer only to Host localhost, 127.0.0.1 or [::1]");
   }
   if (method != "GET") {
     Reply r = error_reply("405 Method Not Allowed", "only GET");

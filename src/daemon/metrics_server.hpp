@@ -3,6 +3,11 @@
 // 127.0.0.1 that answers `GET /metrics` with the text render() returns, one
 // request per connection. Loopback only: the metrics name peers and their
 // keys, so anything wider goes through a proxy the operator configures.
+// And only for a request whose Host is localhost, 127.0.0.1 or [::1] (with or
+// without a port; none at all in HTTP/1.0): any other gets 421 Misdirected
+// Request, so that a web page whose DNS name was rebound to 127.0.0.1 cannot
+// make a local browser read them (DNS rebinding). HTTP/1.1 without a Host,
+// or any request with two, gets 400 (RFC 9112, 3.2).
 //
 // Every connection is closed after its reply, and at the latest when its
 // deadline passes, so a client that sends slowly or never reads holds one of

@@ -24,9 +24,16 @@ namespace gw::platform {
 
 namespace {
 
+std::string device_name(unsigned ifindex) {
+  return Netlink::device_name(ifindex);
+}
+
 constexpr std::size_t align4(std::size_t n) noexcept {
   return (n + 3) & ~std::size_t{3};
 }
+
+static_assert(kProtocolUnspec == RTPROT_UNSPEC && kProtocolKernel == RTPROT_KERNEL &&
+              kProtocolStatic == RTPROT_STATIC);
 
 constexpr std::size_t kReceiveBuffer = 64 * 1024;
 constexpr int kReplyTimeoutSeconds = 5;
@@ -89,12 +96,6 @@ std::uint8_t address_family(routing::Family family) noexcept {
   return family == routing::Family::v4 ? AF_INET : AF_INET6;
 }
 
-std::string device_name(unsigned ifindex) {
-  char name[IF_NAMESIZE] = {};
-  if (if_indextoname(ifindex, name) != nullptr) return name;
-  return "ifindex " + std::to_string(ifindex);
-}
-
 std::string table_name(std::uint32_t table) {
   switch (table) {
     case RT_TABLE_MAIN:
@@ -121,6 +122,7 @@ std::string describe(const Rule& rule) {
   if (rule.suppress_prefixlength) {
     text += " suppress_prefixlength " + std::to_string(*rule.suppress_prefixlength);
   }
+  if (rule.protocol != kProtocolUnspec) text += " proto " + std::to_string(rule.protocol);
   return text;
 }
 
@@ -320,15 +322,17 @@ std::vector<routing::Prefix> Netlink::all_addresses() {
 namespace {
 
 Request route_request(std::uint16_t type, std::uint16_t flags, unsigned ifindex,
-                      const routing::Prefix& destination, std::uint32_t table) {
+                      const routing::Prefix& destination, std::uint32_t table,
+                      std::uint8_t protocol) {
   const bool add = type == RTM_NEWROUTE;
   Request request(type, flags);
   rtmsg header{};
   header.rtm_family = address_family(destination.family);
   header.rtm_dst_len = destination.length;
   header.rtm_table = table < 256 ? static_cast<std::uint8_t>(table) : std::uint8_t{RT_TABLE_UNSPEC};
-  // A removal matches any protocol and scope, as `ip route del` does.
-  header.rtm_protocol = add ? std::uint8_t{RTPROT_STATIC} : std::uint8_t{RTPROT_UNSPEC};
+  // A removal matches any scope, and any protocol when it names none, as
+  // `ip route del` does.
+  header.rtm_protocol = protocol;
   header.rtm_scope = add ? std::uint8_t{RT_SCOPE_LINK} : std::uint8_t{RT_SCOPE_NOWHERE};
   header.rtm_type = RTN_UNICAST;
   request.fixed(header);
@@ -346,17 +350,18 @@ std::string route_text(const char* verb, unsigned ifindex, const routing::Prefix
 
 }  // namespace
 
-void Netlink::add_route(unsigned ifindex, const routing::Prefix& destination, std::uint32_t table) {
+void Netlink::add_route(unsigned ifindex, const routing::Prefix& destination, std::uint32_t table,
+                        std::uint8_t protocol) {
   const routing::Prefix masked = destination.masked();
-  Request request =
-      route_request(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ifindex, masked, table);
+  Request request = route_request(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ifindex,
+                                  masked, table, protocol);
   exchange(fd_, ++seq_, request, route_text("add", ifindex, masked, table), nl::parse_ack);
 }
 
 void Netlink::remove_route(unsigned ifindex, const routing::Prefix& destination,
-                           std::uint32_t table) {
+                           std::uint32_t table, std::uint8_t protocol) {
   const routing::Prefix masked = destination.masked();
-  Request request = route_request(RTM_DELROUTE, NLM_F_ACK, ifindex, masked, table);
+  Request request = route_request(RTM_DELROUTE, NLM_F_ACK, ifindex, masked, table, protocol);
   exchange(fd_, ++seq_, request, route_text("remove", ifindex, masked, table), nl::parse_ack);
 }
 
@@ -383,7 +388,7 @@ std::vector<Netlink::DeviceRoute> Netlink::table_routes(std::uint32_t table) {
         "list routes table " + table_name(table), nl::parse_routes);
     for (const auto& entry : entries) {
       if (entry.table == table && entry.type == RTN_UNICAST) {
-        result.push_back({entry.destination, entry.oif});
+        result.push_back({entry.destination, entry.oif, entry.protocol});
       }
     }
   }
@@ -410,6 +415,7 @@ Request rule_request(std::uint16_t type, std::uint16_t flags, const Rule& rule) 
   if (rule.suppress_prefixlength) {
     request.attribute_u32(FRA_SUPPRESS_PREFIXLEN, *rule.suppress_prefixlength);
   }
+  if (rule.protocol != kProtocolUnspec) request.attribute(FRA_PROTOCOL, &rule.protocol, 1);
   return request;
 }
 
@@ -438,6 +444,12 @@ std::vector<Rule> Netlink::rules(routing::Family family) {
       },
       std::string("list rules ") + (family == routing::Family::v4 ? "ipv4" : "ipv6"),
       nl::parse_rules);
+}
+
+std::string Netlink::device_name(unsigned ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(ifindex, name) != nullptr) return name;
+  return "ifindex " + std::to_string(ifindex);
 }
 
 }  // namespace gw::platform

@@ -145,6 +145,7 @@ Result parse_routes(Bytes datagram, std::uint32_t seq, std::vector<RouteEntry>& 
     RouteEntry entry;
     entry.table = header.rtm_table;
     entry.type = header.rtm_type;
+    entry.protocol = header.rtm_protocol;
     std::optional<Bytes> destination;
     const bool ok = attributes(payload, sizeof(rtmsg), [&](unsigned attribute, Bytes value) {
       if (attribute == RTA_DST) destination = value;
@@ -197,8 +198,10 @@ Result parse_rules(Bytes datagram, std::uint32_t seq, std::vector<Rule>& out) {
           }
           break;
         }
-        case FRA_UNSPEC:
         case FRA_PROTOCOL:
+          if (!value.empty()) rule.protocol = value[0];
+          break;
+        case FRA_UNSPEC:
         case FRA_PAD:
           break;
         default:  // a selector a Rule cannot express: source, interface, ports...

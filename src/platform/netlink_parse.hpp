@@ -37,6 +37,7 @@ struct RouteEntry {
   std::uint32_t table = 0;
   std::uint8_t type = 0;  // RTN_UNICAST, RTN_LOCAL, ...
   routing::Prefix destination;
+  std::uint8_t protocol = 0;  // rtm_protocol: RTPROT_KERNEL, RTPROT_STATIC, ...
   friend bool operator==(const RouteEntry&, const RouteEntry&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -521,6 +522,46 @@ TEST_CASE("config: load_config checks key files and our own key") {
     CHECK(contains(p.errors[0],
                    "both.json: $.peers[1].public_key: expected no public_key beside "
                    "public_key_file"));
+  }
+  SUBCASE("a config writable by group or others is refused, with the chmod to run") {
+    for (const mode_t mode : {0664, 0646, 0666, 0620, 0602}) {
+      CAPTURE(mode);
+      ::chmod(path.c_str(), mode);
+      const LoadResult r = load_config(path);
+      CHECK_FALSE(r);
+      REQUIRE(r.errors.size() == 1);
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+      CHECK(r.errors[0] == path + ": refused: mode " + octal +
+                               " lets group or others change the config; expected no write "
+                               "access for them (chmod go-w " +
+                               path + ")");
+    }
+    for (const mode_t mode : {0644, 0640, 0600, 0444}) {
+      CAPTURE(mode);
+      ::chmod(path.c_str(), mode);
+      const LoadResult r = load_config(path);
+      CHECK_MESSAGE(r, joined(r.errors));
+    }
+  }
+  SUBCASE("a PSK file owned by another user is refused, naming the owner") {
+    if (::geteuid() != 0) {
+      MESSAGE("skipped: making a file of another user needs root");
+      return;
+    }
+    REQUIRE(::chown(dir.file("site-b.psk").c_str(), 65534, 65534) == 0);
+    const LoadResult r = load_config(path);
+    CHECK_FALSE(r);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(contains(r.errors[0], path + ": $.peers[0].psk_file: expected a usable key file, got " +
+                                    dir.file("site-b.psk") +
+                                    ": pre-shared key file: refused: owned by uid 65534"));
+    CHECK(contains(r.errors[0], "(chown root " + dir.file("site-b.psk") + ")"));
+    // gwd's own user ("user") may own it: gwd writes PSK files as that user.
+    std::string text = full_config();
+    text.replace(text.find("\"user\": \"gw\""), 12, "\"user\": \"nobody\"");
+    const LoadResult as_nobody = load_config(dir.write("nobody.json", text));
+    CHECK_MESSAGE(as_nobody, joined(as_nobody.errors));
   }
   SUBCASE("missing config file") {
     const LoadResult r = load_config(dir.file("nope.json"));

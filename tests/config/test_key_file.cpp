@@ -23,6 +23,7 @@ using gw::config::load_ca_private_key;
 using gw::config::load_ca_public_key;
 using gw::config::load_private_key;
 using gw::config::load_psk;
+using gw::config::load_public_key;
 using gw::config::parse_ca_key_text;
 using gw::config::parse_public_key;
 using gw::config::parse_secret_key;
@@ -111,6 +112,33 @@ TEST_CASE("config: key files with mode 0600 or 0400 load, looser modes are refus
   const auto psk = load_psk(dir.write("loose.psk", line, 0644));
   CHECK_FALSE(psk);
   CHECK(contains(psk.error, "pre-shared key file"));
+}
+
+TEST_CASE("config: a secret key file of another user than root or the reader is refused") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: making a file of another user needs root");
+    return;
+  }
+  TempDir dir;
+  const auto bytes = counting_bytes();
+  const std::string line = to_base64(bytes) + "\n";
+  const std::string p = dir.write("theirs.key", line);
+  REQUIRE(::chown(p.c_str(), 65534, 65534) == 0);
+  const auto key = load_private_key(p);
+  CHECK_FALSE(key);
+  CHECK(contains(key.error, p + ": private key file: refused: owned by uid 65534"));
+  CHECK(contains(key.error, "(chown root " + p + ")"));
+  const auto psk = load_psk(p);
+  CHECK_FALSE(psk);
+  CHECK(contains(psk.error, p + ": pre-shared key file: refused: owned by uid 65534"));
+  // A public key may be anyone's; the owner a caller names may own a secret.
+  CHECK(load_public_key(p));
+  CHECK(load_private_key(p, 65534u));
+  CHECK(load_psk(p, 65534u));
+  CHECK_FALSE(load_psk(p, 1000u));
+  // Root's and the reader's own files load, as ever.
+  REQUIRE(::chown(p.c_str(), 0, 0) == 0);
+  CHECK(load_psk(p));
 }
 
 TEST_CASE("config: key file content is one key, trimmed of surrounding whitespace") {

@@ -2,7 +2,8 @@
 # Bad input of every kind the daemon and gwctl take, each refused with a clear error that names
 # what was wrong, and nothing lost or left behind:
 #   gwd's command line (exit 2), configs that do not load (exit 1, no interface, file unchanged;
-#   key files of the wrong kind among them), a busy UDP port (exit 1, no interface), garbage
+#   key files of the wrong kind among them, a key file of another user, a config others may
+#   change), a busy UDP port (exit 1, no interface), garbage
 #   datagrams to a running gwd (dropped, the tunnel carries on); gwctl's command line (exit 2)
 #   and a bad key on stdin (exit 1).
 # Usage: bad-input.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
@@ -45,7 +46,8 @@ bad_config() {
     sed -e "$expr" "$dir/site-a.json" >"$file"
     cmp -s "$file" "$dir/site-a.json" && gwt_fail "bad_config $name: the edit changed nothing"
     sum=$(sha256sum <"$file")
-    expect_exit 1 "$pattern" ip netns exec "$GWT_NS_X" "$GWT_GWD" --config "$file"
+    # A gwd that takes the config runs on: the timeout ends it (exit 124).
+    expect_exit 1 "$pattern" timeout "$(gwt_t 10)" ip netns exec "$GWT_NS_X" "$GWT_GWD" --config "$file"
     grep -qF -- "$file: " "$out" || gwt_fail "$name: the error does not name the file: $(cat "$out")"
     [[ $(sha256sum <"$file") == "$sum" ]] || gwt_fail "$name: gwd changed the config file"
     [[ $(ip -n "$GWT_NS_X" -o link show | wc -l) == "$links_before" ]] ||
@@ -75,6 +77,20 @@ grep -qF 'site-b.pub: this is a gw/WireGuard key line (an X25519 key or a PSK), 
 chmod 644 "$dir/site-a.key"
 bad_config key-mode 'mode 0644 lets group or others at the key' 's#"listen_port": 51820#"listen_port": 51821#'
 chmod 600 "$dir/site-a.key"
+# A key file another user owns (they could change it), and a config others may change.
+chown 65534 "$dir/site-a.key"
+bad_config key-owner "site-a.key: private key file: refused: owned by uid 65534 (nobody)" \
+    's#"listen_port": 51820#"listen_port": 51822#'
+grep -qF "(chown root $dir/site-a.key)" "$out" || gwt_fail "key-owner: the error lacks the chown: $(cat "$out")"
+chown 0 "$dir/site-a.key"
+sed -e 's#"listen_port": 51820#"listen_port": 51823#' "$dir/site-a.json" >"$dir/loose.json"
+chmod 664 "$dir/loose.json"
+expect_exit 1 "$dir/loose.json: refused: mode 0664 lets group or others change the config" \
+    timeout "$(gwt_t 10)" ip netns exec "$GWT_NS_X" "$GWT_GWD" --config "$dir/loose.json"
+grep -qF "(chmod go-w $dir/loose.json)" "$out" || gwt_fail "loose config: the error lacks the chmod: $(cat "$out")"
+[[ $(wc -l <"$out") == 1 ]] || gwt_fail "loose config: more than one line: $(cat "$out")"
+[[ $(ip -n "$GWT_NS_X" -o link show | wc -l) == "$links_before" ]] ||
+    gwt_fail "loose config: gwd left an interface behind"
 
 # --- a busy UDP port: refused before the TUN exists
 ip netns exec "$GWT_NS_X" socat -u UDP6-RECVFROM:51820,ipv6only=0,fork /dev/null &

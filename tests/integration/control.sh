@@ -135,6 +135,11 @@ done
 gwt_log "ok: metrics: $(grep -c '^gw_' <<<"$M") samples, site-b's counters set, C's refusals counted"
 code=$(ip netns exec "$A" curl -s -o /dev/null -w '%{http_code}' --max-time "$(gwt_t 5)" http://127.0.0.1:9586/nothing)
 [[ $code == 404 ]] || gwt_fail "/nothing got HTTP $code, not 404"
+# DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 reads nothing.
+OUT=$(ip netns exec "$A" curl -sS -w '%{http_code}' --max-time "$(gwt_t 5)" -H 'Host: evil.example' \
+    http://127.0.0.1:9586/metrics) || gwt_fail "curl with Host evil.example failed: $OUT"
+[[ $OUT == *421 && $OUT != *gw_peer* ]] || gwt_fail "a request for Host evil.example got: $OUT"
+gwt_log "ok: a request for Host evil.example gets 421 and no metrics"
 gwt_assert_not "metrics are not served beyond 127.0.0.1" \
     ip netns exec "$GWT_NS_GB" curl -sS --max-time 3 http://192.0.2.1:9586/metrics
 

@@ -7,6 +7,9 @@
 #  2. full-tunnel client: kill -9 the client's gwd (its policy rules stay behind), restart it;
 #     it must cope with the leftovers; the client reaches the host behind the gateway again
 #     within 40 s; a final SIGTERM leaves `ip rule` / `ip -6 rule` as they were before.
+#     A rule identical to gwd's suppress rule but not gwd's (wg-quick's, from another tunnel) is
+#     there before gwd first starts: gwd removes only the rules it marked as its own (protocol
+#     103), so that rule survives every start and stop, and the killed run's rules do not.
 # Usage: restart.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
 set -u -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -70,14 +73,35 @@ done
 # 2. The full-tunnel client.
 gwt_topo_remote
 CL=$GWT_NS_CL
+# wg-quick's rule, as `wg-quick up` adds it for its own tunnel: not gwd's to remove.
+for fam in -4 -6; do
+    ip -n "$CL" "$fam" rule add priority 32764 table main suppress_prefixlength 0 ||
+        gwt_fail "cannot add wg-quick's rule ($fam)"
+done
 rules_before=$(gwt_rules "$CL")
+# suppress_rules NS FAMILY [PROTOCOL]: how many priority-32764 suppress rules NS has (of PROTOCOL).
+suppress_rules() {
+    ip -n "$1" -d "$2" rule show priority 32764 | grep 'lookup main suppress_prefixlength 0' |
+        grep -c -- "${3:-}"
+}
+# both_rules NS: every family has wg-quick's rule (proto unspec) and gwd's own (proto 103).
+both_rules() {
+    local fam
+    for fam in -4 -6; do
+        [[ $(suppress_rules "$1" "$fam" 'proto unspec') == 1 &&
+            $(suppress_rules "$1" "$fam" 'proto 103') == 1 ]] || return 1
+    done
+}
 gwt_start_gateway
 gwt_start_client
 gwt_assert_eventually 15 "client pings the host 10.99.0.2" gwt_ping "$CL" 10.99.0.2
+gwt_assert "wg-quick's rule survives gwd's start, beside gwd's own" both_rules "$CL"
 gwt_kill9_gwd "$GWT_PID_CL"
 gwt_assert_eventually 5 "gw-laptop went with the killed process" bash -c "! ip -n '$CL' link show gw-laptop"
 gwt_log "client rules left behind by the killed gwd:"$'\n'"$(gwt_rules "$CL")"
 gwt_start_client
+gwt_assert_log 5 "$GWT_LOG_CL" "removed a rule left by an earlier run"
+gwt_assert "the killed run's rules are gone, wg-quick's is still there" both_rules "$CL"
 gwt_assert_eventually 40 "client reaches the host again (v4)" gwt_ping "$CL" 10.99.0.2
 gwt_assert_eventually 10 "client reaches the host again (v6)" gwt_ping "$CL" fd99::2
 gwt_assert "client: internet IPv4 routes into gw-laptop again" gwt_route_dev_is "$CL" 203.0.113.77 gw-laptop
@@ -86,6 +110,6 @@ gwt_stop_gwd "$GWT_PID_CL"
 rules_after=$(gwt_rules "$CL")
 [[ $rules_after == "$rules_before" ]] ||
     gwt_fail "policy rules after kill -9, restart and SIGTERM differ from before:"$'\n'"before:"$'\n'"$rules_before"$'\n'"after:"$'\n'"$rules_after"
-gwt_log "ok: ip rule / ip -6 rule are back to the defaults"
+gwt_log "ok: ip rule / ip -6 rule are as before: the defaults and wg-quick's rule"
 gwt_assert_running "$GWT_PID_GW"
 gwt_pass

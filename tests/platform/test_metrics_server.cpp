@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // gwd's Prometheus endpoint (src/daemon/metrics_server.hpp) on loopback, its
 // io_context on a thread of its own, driven by plain blocking clients: the
-// metrics, 404, 405 and 400 replies, a slow client cut at the deadline, the
+// metrics, 404, 405, 400 and (for a Host that is not loopback's) 421
+// replies, a slow client cut at the deadline, the
 // connection limit, and a busy port refused with a clear message. Nothing
 // asserts how long anything takes: only that connections end.
 #include <doctest/doctest.h>
@@ -147,20 +148,22 @@ TEST_CASE("metrics server: GET /metrics, HTTP/1.1 and 1.0") {
   CHECK(exchange(r.port(), "GET /metrics HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n") ==
         expected);
   CHECK(exchange(r.port(), "GET /metrics HTTP/1.0\r\n\r\n") == expected);
-  CHECK(exchange(r.port(), "GET /metrics?target=x HTTP/1.1\r\n\r\n") == expected);
+  CHECK(exchange(r.port(), "GET /metrics?target=x HTTP/1.1\r\nHost: 127.0.0.1:9586\r\n\r\n") ==
+        expected);
   CHECK(r.renders() == 3);
 }
 
 TEST_CASE("metrics server: other paths 404, other methods 405, no render") {
   Running r;
-  CHECK(starts_with(exchange(r.port(), "GET / HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found\r\n"));
+  CHECK(starts_with(exchange(r.port(), "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+                    "HTTP/1.1 404 Not Found\r\n"));
   CHECK(starts_with(exchange(r.port(), "GET /metrics/x HTTP/1.0\r\n\r\n"),
                     "HTTP/1.1 404 Not Found\r\n"));
-  const std::string post =
-      exchange(r.port(), "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  const std::string post = exchange(
+      r.port(), "POST /metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc");
   CHECK(starts_with(post, "HTTP/1.1 405 Method Not Allowed\r\n"));
   CHECK(post.find("\r\nAllow: GET\r\n") != std::string::npos);
-  CHECK(starts_with(exchange(r.port(), "HEAD /metrics HTTP/1.1\r\n\r\n"),
+  CHECK(starts_with(exchange(r.port(), "HEAD /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"),
                     "HTTP/1.1 405 Method Not Allowed\r\n"));
   CHECK(r.renders() == 0);
 }
@@ -176,7 +179,7 @@ TEST_CASE("metrics server: malformed and oversized heads get 400") {
     CHECK(starts_with(exchange(r.port(), bad), "HTTP/1.1 400 Bad Request\r\n"));
   }
   // The cap counts the whole head: just under it is served, just over it is not.
-  const std::string head = "GET /metrics HTTP/1.1\r\nX-Pad: ";
+  const std::string head = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Pad: ";
   const std::size_t fits = MetricsServer::kMaxHead - head.size() - 4;
   CHECK(starts_with(exchange(r.port(), head + std::string(fits, 'a') + "\r\n\r\n"),
                     "HTTP/1.1 200 OK\r\n"));
@@ -185,6 +188,54 @@ TEST_CASE("metrics server: malformed and oversized heads get 400") {
   // Far over the cap, and still sending: the 400 arrives all the same.
   CHECK(starts_with(exchange(r.port(), head + std::string(64 * 1024, 'a')),
                     "HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(r.renders() == 1);
+}
+
+TEST_CASE("metrics server: a Host other than loopback's gets 421, nothing rendered") {
+  // DNS rebinding: a web page of evil.example whose name now resolves to
+  // 127.0.0.1 makes the browser send its requests here, with its own Host.
+  Running r;
+  for (const char* host : {"evil.example", "evil.example:9586", "localhost.evil.example",
+                           "127.0.0.1.nip.io", "127.0.0.2", "[::2]", "::1", "localhost:abc",
+                           "localhost:123456", "localhost:9586:1", "[::1]x", "", "local host"}) {
+    CAPTURE(host);
+    const std::string reply =
+        exchange(r.port(), std::string("GET /metrics HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    CHECK(starts_with(reply, "HTTP/1.1 421 Misdirected Request\r\n"));
+    CHECK(reply.find("gw_peers") == std::string::npos);
+  }
+  // Before the method and the path are looked at: nothing tells what is here.
+  CHECK(starts_with(exchange(r.port(), "POST /x HTTP/1.1\r\nHost: evil.example\r\n\r\n"),
+                    "HTTP/1.1 421 Misdirected Request\r\n"));
+  CHECK(r.renders() == 0);
+}
+
+TEST_CASE("metrics server: Host localhost, 127.0.0.1 or [::1], with or without a port") {
+  Running r;
+  for (const char* host : {"localhost", "localhost:9586", "127.0.0.1", "127.0.0.1:1", "[::1]",
+                           "[::1]:9586", "LocalHost", "  localhost\t", "LOCALHOST:80"}) {
+    CAPTURE(host);
+    CHECK(starts_with(
+        exchange(r.port(), std::string("GET /metrics HTTP/1.1\r\nHost: ") + host + "\r\n\r\n"),
+        "HTTP/1.1 200 OK\r\n"));
+  }
+  CHECK(starts_with(exchange(r.port(), "GET /metrics HTTP/1.1\r\nhOsT: 127.0.0.1\r\n\r\n"),
+                    "HTTP/1.1 200 OK\r\n"));
+  CHECK(r.renders() == 10);
+}
+
+TEST_CASE("metrics server: HTTP/1.1 needs exactly one Host; HTTP/1.0 may have none") {
+  Running r;
+  CHECK(starts_with(exchange(r.port(), "GET /metrics HTTP/1.1\r\n\r\n"),
+                    "HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(starts_with(
+      exchange(r.port(), "GET /metrics HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n"),
+      "HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(starts_with(
+      exchange(r.port(), "GET /metrics HTTP/1.0\r\nHost: localhost\r\nHost: evil.example\r\n\r\n"),
+      "HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(r.renders() == 0);
+  CHECK(starts_with(exchange(r.port(), "GET /metrics HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 OK\r\n"));
   CHECK(r.renders() == 1);
 }
 
@@ -206,7 +257,7 @@ TEST_CASE("metrics server: one connection over the limit is closed unanswered") 
   // Accepted after the others (the listen queue is in order), so over the limit.
   CHECK(exchange(r.port(), "GET /metrics HTTP/1.1\r\n\r\n").empty());
   // The idle ones were accepted and are served.
-  idle.front()->send("GET /metrics HTTP/1.1\r\n\r\n");
+  idle.front()->send("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
   CHECK(starts_with(idle.front()->read_all(), "HTTP/1.1 200 OK\r\n"));
   CHECK(r.renders() == 1);
 }

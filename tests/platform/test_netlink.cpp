@@ -12,6 +12,9 @@
 #include "support.hpp"
 
 using gw::platform::kMainTable;
+using gw::platform::kProtocolGw;
+using gw::platform::kProtocolKernel;
+using gw::platform::kProtocolStatic;
 using gw::platform::Netlink;
 using gw::platform::NetlinkError;
 using gw::platform::Rule;
@@ -194,8 +197,10 @@ TEST_CASE("Netlink: policy rules with fwmark, invert and suppress_prefixlength")
   for (const Family family : {Family::v4, Family::v6}) {
     CAPTURE(static_cast<int>(family));
     const Family other = family == Family::v4 ? Family::v6 : Family::v4;
-    // The kernel's own rules read back too.
-    CHECK(contains(netlink.rules(family), make_rule(family, 32766, kMainTable)));
+    // The kernel's own rules read back too, with the kernel's protocol.
+    Rule main_rule = make_rule(family, 32766, kMainTable);
+    main_rule.protocol = kProtocolKernel;
+    CHECK(contains(netlink.rules(family), main_rule));
 
     const Rule tunnel = make_rule(family, 1000, 51820, 0xca6c, true);
     const Rule main_first = make_rule(family, 1001, kMainTable, std::nullopt, false, 0);
@@ -244,4 +249,63 @@ TEST_CASE("Netlink: a rule without a priority gets one from the kernel") {
   netlink.remove_rule(found);
   for (const Rule& r : netlink.rules(Family::v4))
     CHECK(r.table != 4242);
+}
+
+TEST_CASE("Netlink: a rule's protocol round-trips and tells twins apart") {
+  Netlink netlink;
+  for (const Family family : {Family::v4, Family::v6}) {
+    CAPTURE(static_cast<int>(family));
+    // wg-quick's rule (no protocol) and gw's own, otherwise identical: the
+    // kernel keeps both, and each removal takes only its own.
+    const Rule foreign = make_rule(family, 32764, kMainTable, std::nullopt, false, 0);
+    Rule ours = foreign;
+    ours.protocol = kProtocolGw;
+    netlink.add_rule(foreign);
+    netlink.add_rule(ours);
+    auto listed = netlink.rules(family);
+    CHECK(contains(listed, foreign));
+    CHECK(contains(listed, ours));
+    const NetlinkError duplicate = netlink_error([&] { netlink.add_rule(ours); });
+    CHECK(duplicate.error() == EEXIST);
+    CHECK(std::string(duplicate.what()) ==
+          std::string("add rule ") + (family == Family::v4 ? "ipv4" : "ipv6") +
+              " priority 32764 lookup main suppress_prefixlength 0 proto 103: File exists");
+
+    netlink.remove_rule(ours);
+    listed = netlink.rules(family);
+    CHECK_FALSE(contains(listed, ours));
+    CHECK(contains(listed, foreign));
+    const NetlinkError gone = netlink_error([&] { netlink.remove_rule(ours); });
+    CHECK(gone.error() == ENOENT);
+    netlink.remove_rule(foreign);
+    CHECK_FALSE(contains(netlink.rules(family), foreign));
+  }
+}
+
+TEST_CASE("Netlink: a route's protocol round-trips; a removal by protocol takes only its own") {
+  const Tun tun = Tun::open({.name = "gwproto0", .offloads = false});
+  Netlink netlink;
+  const unsigned index = tun.ifindex();
+  netlink.set_up(index, true);
+  const auto ours = prefix("10.81.0.0/16");
+  const auto theirs = prefix("fd00:81::/32");
+  netlink.add_route(index, ours, kMainTable, kProtocolGw);
+  netlink.add_route(index, theirs);  // static, as an administrator's
+  const auto protocol_of = [&](const gw::routing::Prefix& p) {
+    for (const auto& r : netlink.table_routes(kMainTable)) {
+      if (r.ifindex == index && r.destination == p) return static_cast<int>(r.protocol);
+    }
+    return -1;
+  };
+  CHECK(protocol_of(ours) == kProtocolGw);
+  CHECK(protocol_of(theirs) == kProtocolStatic);
+
+  const NetlinkError other =
+      netlink_error([&] { netlink.remove_route(index, theirs, kMainTable, kProtocolGw); });
+  CHECK(other.error() == ESRCH);
+  CHECK(protocol_of(theirs) == kProtocolStatic);
+  netlink.remove_route(index, ours, kMainTable, kProtocolGw);
+  CHECK(protocol_of(ours) == -1);
+  netlink.remove_route(index, theirs);  // any protocol
+  CHECK(protocol_of(theirs) == -1);
 }

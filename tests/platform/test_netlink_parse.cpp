@@ -151,6 +151,7 @@ TEST_CASE("parse_routes: destination, table attribute over header, default route
   r.rtm_dst_len = 16;
   r.rtm_table = RT_TABLE_UNSPEC;
   r.rtm_type = RTN_UNICAST;
+  r.rtm_protocol = 103;
   const std::uint8_t dst[4] = {10, 78, 0, 0};
   b.message(RTM_NEWROUTE, 9, NLM_F_MULTI | NLM_F_DUMP_INTR)
       .fixed(r)
@@ -169,8 +170,8 @@ TEST_CASE("parse_routes: destination, table attribute over header, default route
   CHECK(result.status == nl::Status::done);
   CHECK(result.interrupted);
   REQUIRE(out.size() == 2);
-  CHECK(out[0] == nl::RouteEntry{4, 51820, RTN_UNICAST, prefix("10.78.0.0/16")});
-  CHECK(out[1] == nl::RouteEntry{5, RT_TABLE_MAIN, RTN_UNICAST, prefix("::/0")});
+  CHECK(out[0] == nl::RouteEntry{4, 51820, RTN_UNICAST, prefix("10.78.0.0/16"), 103});
+  CHECK(out[1] == nl::RouteEntry{5, RT_TABLE_MAIN, RTN_UNICAST, prefix("::/0"), 0});
 }
 
 TEST_CASE("parse_rules: what a Rule expresses, and nothing it cannot") {
@@ -190,11 +191,13 @@ TEST_CASE("parse_rules: what a Rule expresses, and nothing it cannot") {
   s.family = AF_INET6;
   s.table = RT_TABLE_MAIN;
   s.action = FR_ACT_TO_TBL;
+  const std::uint8_t gw_protocol = 103;
   b.message(RTM_NEWRULE, 2, NLM_F_MULTI)
       .fixed(s)
       .u32(FRA_PRIORITY, 1001)
       .u32(FRA_TABLE, RT_TABLE_MAIN)
-      .u32(FRA_SUPPRESS_PREFIXLEN, 0);
+      .u32(FRA_SUPPRESS_PREFIXLEN, 0)
+      .attribute(FRA_PROTOCOL, &gw_protocol, 1);
   // Skipped: a partial mark mask, a source selector, a non-table action.
   b.message(RTM_NEWRULE, 2, NLM_F_MULTI)
       .fixed(h)
@@ -213,7 +216,7 @@ TEST_CASE("parse_rules: what a Rule expresses, and nothing it cannot") {
   CHECK(nl::parse_rules(b.bytes(), 2, out).status == nl::Status::more);
   REQUIRE(out.size() == 2);
   CHECK(out[0] == Rule{Family::v4, 1000, 51820, 0xca6cu, true, std::nullopt});
-  CHECK(out[1] == Rule{Family::v6, 1001, RT_TABLE_MAIN, std::nullopt, false, 0});
+  CHECK(out[1] == Rule{Family::v6, 1001, RT_TABLE_MAIN, std::nullopt, false, 0, 103});
 }
 
 TEST_CASE("parse_rules: a malformed attribute is an error") {

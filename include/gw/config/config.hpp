@@ -165,9 +165,11 @@ struct LoadResult {
 // and 3 hold it with the rest of their payload within 1232 bytes).
 inline constexpr std::size_t kMaxHandshakeCertificate = 900;
 
-// Reads `path`, parses it, then loads the private key, every PSK file, the
+// Reads `path` (refused when group or others may write it, with the chmod
+// that fixes it), parses it, then loads the private key, every PSK file, the
 // certificate, the CA keys and the revocation list, and checks that no peer
-// has this interface's own public key. Writes nothing.
+// has this interface's own public key. The secret key files may belong to
+// root, to this process's user or to the config's "user". Writes nothing.
 LoadResult load_config(const std::string& path);
 
 // A key file path from a config: absolute as is, relative to the config's folder.

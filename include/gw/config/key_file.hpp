@@ -17,14 +17,16 @@
 // A key file is refused, with a message that names the file, when it is
 // missing, not a regular file, of another kind, readable or writable by
 // group or others when it holds a secret (mode & 077 != 0: 0600 and 0400
-// pass, 0640 and 0644 do not), larger than a key file could be, or when its
+// pass, 0640 and 0644 do not), owned by another user when it holds a secret
+// (anyone but root, the reading process's effective user and the owner the
+// caller names: that user could change the key or its mode; "owned by uid
+// 65534 (nobody)" names them), larger than a key file could be, or when its
 // content, trimmed of surrounding whitespace (one trailing newline,
 // typically), is not the key. The secret goes straight into a
 // crypto::Secret; the read buffer is wiped.
-// Ownership is not checked here: the daemon reads its keys before it drops
-// privileges, and a file only root can read is as strict as it gets.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,10 +103,14 @@ struct KeyFileResult {
   explicit operator bool() const noexcept { return key.has_value(); }
 };
 
-// The static private key (X25519) in `path`.
-KeyFileResult load_private_key(const std::string& path);
+// The static private key (X25519) in `path`. `also_owner`: a user besides
+// root and this process's who may own it (gwd's "user", which writes PSK
+// files once it runs as that user).
+KeyFileResult load_private_key(const std::string& path,
+                               std::optional<std::uint32_t> also_owner = std::nullopt);
 // A peer's pre-shared key in `path`. The same checks, its own wording.
-KeyFileResult load_psk(const std::string& path);
+KeyFileResult load_psk(const std::string& path,
+                       std::optional<std::uint32_t> also_owner = std::nullopt);
 
 struct PublicKeyFileResult {
   std::optional<crypto::PublicKey> key;

@@ -26,6 +26,16 @@ class NetlinkError : public std::runtime_error {
 
 inline constexpr std::uint32_t kMainTable = 254;  // RT_TABLE_MAIN
 
+// Who made a route or rule (rtm_protocol, FRA_PROTOCOL), as `ip` shows it
+// ("proto kernel", "proto static"). gw marks what it adds with its own,
+// kProtocolGw (103, free in iproute2's rt_protos; `ip` prints "proto 103"),
+// so that it can tell its routes and rules from identical ones of anyone
+// else's (wg-quick's suppress rule, say) and remove only its own.
+inline constexpr std::uint8_t kProtocolUnspec = 0;  // RTPROT_UNSPEC: no one said
+inline constexpr std::uint8_t kProtocolKernel = 2;  // RTPROT_KERNEL
+inline constexpr std::uint8_t kProtocolStatic = 4;  // RTPROT_STATIC: an administrator
+inline constexpr std::uint8_t kProtocolGw = 103;
+
 struct Rule {
   routing::Family family = routing::Family::v4;
   std::uint32_t priority = 0;                         // 0: let the kernel choose
@@ -33,6 +43,9 @@ struct Rule {
   std::optional<std::uint32_t> fwmark;                // match packets with this mark
   bool invert = false;                                // "not fwmark": match packets without it
   std::optional<std::uint8_t> suppress_prefixlength;  // ignore routes this short or shorter
+  // Who made it. Twins that differ only here are two rules, and a removal
+  // with a protocol takes only the rule of that protocol (unspec: any).
+  std::uint8_t protocol = kProtocolUnspec;
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
@@ -58,12 +71,13 @@ class Netlink {
   // Every interface's addresses.
   std::vector<routing::Prefix> all_addresses();
 
-  // Routes through the interface (scope link, protocol static), exclusive:
-  // adding a route that exists throws NetlinkError(EEXIST).
+  // Routes through the interface (scope link), exclusive: adding a route
+  // that exists throws NetlinkError(EEXIST). A removal with a protocol
+  // takes only a route of that protocol (ESRCH otherwise); unspec: any.
   void add_route(unsigned ifindex, const routing::Prefix& destination,
-                 std::uint32_t table = kMainTable);
+                 std::uint32_t table = kMainTable, std::uint8_t protocol = kProtocolStatic);
   void remove_route(unsigned ifindex, const routing::Prefix& destination,
-                    std::uint32_t table = kMainTable);
+                    std::uint32_t table = kMainTable, std::uint8_t protocol = kProtocolUnspec);
   // The destinations of the routes through `ifindex` in `table`.
   std::vector<routing::Prefix> routes(unsigned ifindex, std::uint32_t table = kMainTable);
   // The unicast routes of `table` through any device (0 for a route without
@@ -71,6 +85,7 @@ class Netlink {
   struct DeviceRoute {
     routing::Prefix destination;
     unsigned ifindex = 0;
+    std::uint8_t protocol = kProtocolUnspec;
   };
   std::vector<DeviceRoute> table_routes(std::uint32_t table = kMainTable);
 
@@ -78,6 +93,9 @@ class Netlink {
   void add_rule(const Rule& rule);
   void remove_rule(const Rule& rule);
   std::vector<Rule> rules(routing::Family family);
+
+  // The interface's name, for messages ("ifindex 7" when it has none).
+  static std::string device_name(unsigned ifindex);
 
  private:
   int fd_ = -1;
