@@ -129,6 +129,16 @@ namespace engine_impl {
 // A responder's handshake waiting for message 3 is forgotten after this.
 inline constexpr std::chrono::seconds kPendingHandshakeLifetime{10};
 inline constexpr std::size_t kMaxPendingHandshakes = 4096;
+// Pending handshakes one source (an IPv4 address, an IPv6 /64) may hold at
+// once; a newer one from it replaces its oldest (PROTOCOL.md 7.5).
+inline constexpr std::size_t kMaxPendingPerSource = 32;
+// Pending handshakes kept for a peer's rekey from its session's endpoint,
+// apart from the shared table: an established session never waits for room.
+inline constexpr std::size_t kReservedPendingPerPeer = 2;
+// An initiator's attempts kept answerable at once in one round: the first,
+// and the second attempts its retries started (PROTOCOL.md 5.2). A forged
+// retry therefore never ends the attempt a genuine response answers.
+inline constexpr std::size_t kMaxLiveAttempts = 4;
 // Initiations whose ephemeral keys are remembered against replay (PROTOCOL.md 7.4).
 inline constexpr std::chrono::seconds kReplayCacheTime{180};
 inline constexpr std::size_t kReplayCacheSize = 16384;

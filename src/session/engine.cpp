@@ -76,7 +76,8 @@ Engine::Engine(EngineConfig config, crypto::Rng& rng, Sink& sink)
       mac1_key_(session::mac1_key(config_.static_key.public_key, network())),
       cookies_(config_.static_key.public_key, network()) {
   if (config_.suites.empty()) config_.suites = default_suites();
-  std::erase_if(config_.suites, [](std::uint8_t id) { return !suite_available(id); });
+  std::erase_if(config_.suites,
+                [this](std::uint8_t id) { return protocol_of(id, false) == nullptr; });
   // Each id once, at its first place: an offer lists no id twice (PROTOCOL.md 4.1).
   for (auto it = config_.suites.begin(); it != config_.suites.end(); ++it) {
     config_.suites.erase(std::remove(it + 1, config_.suites.end(), *it), config_.suites.end());
@@ -101,9 +102,9 @@ PeerId Engine::add_peer(PeerConfig config) {
   p->id = next_peer_id_++;
   p->mac1_key = session::mac1_key(config.public_key, network());
   p->cookie_key = session::cookie_key(config.public_key, network());
-  p->endpoint = config.endpoint;
   const std::optional<Endpoint> configured = config.endpoint;
   p->config = std::move(config);
+  move_endpoint(*p, configured);
   peers_by_key_[p->config.public_key] = p->id;
   index_endpoint(*p, configured);
   const PeerId id = p->id;
@@ -122,12 +123,36 @@ void Engine::index_endpoint(Peer& p, const std::optional<Endpoint>& configured) 
   if (configured) by_endpoint_.emplace(*configured, p.id);
 }
 
+void Engine::move_endpoint(Peer& p, const std::optional<Endpoint>& to) {
+  if (p.endpoint == to) return;
+  if (p.endpoint) {
+    const auto it = live_endpoints_.find(*p.endpoint);
+    if (it != live_endpoints_.end() && it->second == p.id) live_endpoints_.erase(it);
+  }
+  p.endpoint = to;
+  if (to) live_endpoints_[*to] = p.id;
+}
+
+PeerId Engine::rekeying_peer(const Endpoint& from) const {
+  const auto it = live_endpoints_.find(from);
+  if (it == live_endpoints_.end()) return kNoPeer;
+  const Peer* p = peer_of(it->second);
+  return p != nullptr && p->current && p->endpoint == from ? p->id : kNoPeer;
+}
+
+void Engine::end_pending(PendingMap::iterator it, bool free_index) {
+  if (free_index) indices_.erase(it->first);
+  pending_book_.remove(it->first);
+  pending_.erase(it);
+}
+
 bool Engine::remove_peer(PeerId id) {
   Peer* p = peer_of(id);
   if (p == nullptr) return false;
   wipe_peer_keys(*p);
   peers_by_key_.erase(p->config.public_key);
   index_endpoint(*p, std::nullopt);
+  move_endpoint(*p, std::nullopt);
   peers_.erase(id);
   return true;
 }
@@ -135,7 +160,7 @@ bool Engine::remove_peer(PeerId id) {
 bool Engine::set_endpoint(PeerId id, const Endpoint& endpoint) {
   Peer* p = peer_of(id);
   if (p == nullptr || !endpoint.valid()) return false;
-  p->endpoint = endpoint;
+  move_endpoint(*p, endpoint);
   index_endpoint(*p, endpoint);
   return true;
 }
@@ -143,7 +168,7 @@ bool Engine::set_endpoint(PeerId id, const Endpoint& endpoint) {
 bool Engine::clear_endpoint(PeerId id) {
   Peer* p = peer_of(id);
   if (p == nullptr) return false;
-  p->endpoint.reset();
+  move_endpoint(*p, std::nullopt);
   index_endpoint(*p, std::nullopt);
   return true;
 }
@@ -247,8 +272,7 @@ void Engine::wipe_peer_keys(Peer& p) {
     if (*kp) indices_.erase((*kp)->local_index);
     kp->reset();
   }
-  if (p.handshake) indices_.erase(p.handshake->local_index);
-  p.handshake.reset();
+  end_attempts(p);
   p.staged.clear();
 }
 
@@ -324,8 +348,8 @@ void Engine::expire_pending(Instant now) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     const Instant end = it->second->created + engine_impl::kPendingHandshakeLifetime;
     if (now >= end) {
-      indices_.erase(it->first);
-      it = pending_.erase(it);
+      const auto gone = it++;
+      end_pending(gone, true);
     } else {
       next_deadline_ = std::min(next_deadline_, end);
       ++it;
@@ -379,6 +403,13 @@ std::size_t Engine::write_extensions(MutBytes out, bool with_certificate) const 
     break;
   }
   return w.size();
+}
+
+const noise::Protocol* Engine::protocol_of(std::uint8_t suite, bool psk) const noexcept {
+  if (suite == static_cast<std::uint8_t>(Suite::aesgcm_sha256) && config_.aes_hardware == false) {
+    return nullptr;
+  }
+  return suite_protocol(suite, psk);
 }
 
 // The list's shape, then every entry against the table of defined types

@@ -44,6 +44,12 @@ struct Engine::InitiatorHandshake {
   bool resent_for_cookie = false;  // a cookie reply made us resend at once, once
 };
 
+// One attempt of a peer's round, as found by its index.
+struct Engine::Attempt {
+  Peer* peer = nullptr;
+  InitiatorHandshake* handshake = nullptr;
+};
+
 // A responder's handshake between message 1 and message 3.
 struct Engine::PendingResponder {
   std::optional<noise::HandshakeState> hs;
@@ -61,7 +67,10 @@ struct Engine::Peer {
   CookieJar cookies;
   std::optional<Endpoint> endpoint;
   std::unique_ptr<Keypair> current, previous, next;
-  std::unique_ptr<InitiatorHandshake> handshake;
+  std::unique_ptr<InitiatorHandshake> handshake;  // the latest attempt of this round
+  // This round's earlier attempts, still answerable: a retry (which anyone
+  // who saw the initiation can forge) starts a second attempt but ends none.
+  std::vector<std::unique_ptr<InitiatorHandshake>> earlier;
   PeerTimers timers;
   PeerStats stats;
   // Whole buffers with head- and tailroom. A vector, not a deque: an empty

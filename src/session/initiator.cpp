@@ -51,9 +51,13 @@ void Engine::start_handshake(Peer& p, Instant now, bool retransmit) {
   send_initiation(p, now, fields);
 }
 
-void Engine::send_initiation(Peer& p, Instant now, wire::InitiationFields fields) {
-  if (p.handshake) indices_.erase(p.handshake->local_index);
-  p.handshake.reset();
+void Engine::send_initiation(Peer& p, Instant now, wire::InitiationFields fields,
+                             bool keep_earlier) {
+  if (keep_earlier && p.handshake) {
+    p.earlier.push_back(std::move(p.handshake));
+  } else {
+    end_attempts(p);
+  }
   auto h = std::make_unique<InitiatorHandshake>();
   h->local_index = indices_.insert(rng_, {p.id, IndexKind::handshake});
   if (h->local_index == kNoIndex) return drop(Drop::too_many_handshakes, {}, p.id);
@@ -66,8 +70,7 @@ void Engine::send_initiation(Peer& p, Instant now, wire::InitiationFields fields
   std::array<std::uint8_t, 80> prologue{};
   const std::size_t prologue_len = initiation_prologue(out.first(header), prologue);
 
-  h->hs.emplace(*suite_protocol(fields.suite, p.config.psk.has_value()), noise::Role::initiator,
-                rng_);
+  h->hs.emplace(*protocol_of(fields.suite, p.config.psk.has_value()), noise::Role::initiator, rng_);
   noise::HandshakeState& hs = *h->hs;
   (void)hs.set_prologue({prologue.data(), prologue_len});
   (void)hs.set_local_static(config_.static_key);
@@ -101,35 +104,63 @@ void Engine::send_initiation(Peer& p, Instant now, wire::InitiationFields fields
   report(e);
 }
 
-// Finds our pending initiation under `index`.
-Engine::Peer* Engine::initiator_of(std::uint32_t index) const {
-  const auto entry = indices_.find(index);
-  if (!entry || entry->kind != IndexKind::handshake || entry->peer == kNoPeer) return nullptr;
-  Peer* p = peer_of(entry->peer);
-  if (p == nullptr || !p->handshake || p->handshake->local_index != index) return nullptr;
-  return p;
+void Engine::end_attempts(Peer& p, std::uint32_t keep) {
+  if (p.handshake && p.handshake->local_index != keep) indices_.erase(p.handshake->local_index);
+  for (const auto& h : p.earlier) {
+    if (h->local_index != keep) indices_.erase(h->local_index);
+  }
+  p.handshake.reset();
+  p.earlier.clear();
 }
 
+// Finds the attempt of ours under `index`: the latest of its peer's round or
+// an earlier one still answerable.
+Engine::Attempt Engine::initiator_of(std::uint32_t index) const {
+  const auto entry = indices_.find(index);
+  if (!entry || entry->kind != IndexKind::handshake || entry->peer == kNoPeer) return {};
+  Peer* p = peer_of(entry->peer);
+  if (p == nullptr) return {};
+  if (p->handshake && p->handshake->local_index == index) return {p, p->handshake.get()};
+  for (const auto& h : p->earlier) {
+    if (h->local_index == index) return {p, h.get()};
+  }
+  return {};
+}
+
+// A retry is authenticated only by a mac1 keyed with our ephemeral key,
+// which is public: anyone who saw the initiation can forge one. So a retry
+// starts a second attempt and ends none: the first stays answerable, and a
+// forged retry costs one more initiation, never the handshake. Each retry of
+// a first attempt that names another suite we offered is followed once (the
+// tag is the responder's to check; a responder that cannot read the offer
+// sends one per suite of its policy), up to kMaxLiveAttempts in the round.
 void Engine::on_retry(Instant now, const Endpoint& from, MutBytes datagram) {
   wire::Retry r;
   if (wire::parse_retry(datagram, r) != wire::ParseStatus::ok) return drop(Drop::malformed, from);
-  Peer* p = initiator_of(r.receiver_index);
-  if (p == nullptr) return drop(Drop::unknown_index, from);
-  InitiatorHandshake& h = *p->handshake;
+  const Attempt a = initiator_of(r.receiver_index);
+  if (a.peer == nullptr) return drop(Drop::unknown_index, from);
+  Peer& p = *a.peer;
+  const InitiatorHandshake& h = *a.handshake;
   if (!mac1_valid(datagram, mac1_key(*h.hs->local_ephemeral(), network()), false)) {
-    return drop(Drop::bad_mac1, from, p->id);
+    return drop(Drop::bad_mac1, from, p.id);
   }
   const bool offered =
       std::find(config_.suites.begin(), config_.suites.end(), r.suite) != config_.suites.end();
-  if ((h.fields.flags & wire_spec::kFlagRetried) != 0 || !offered || r.suite == h.fields.suite) {
-    return drop(Drop::bad_retry, from, p->id);
+  const auto same = [&](const std::unique_ptr<InitiatorHandshake>& x) {
+    return x && x->fields.suite == r.suite &&
+           std::equal(r.retry_tag.begin(), r.retry_tag.end(), x->fields.retry_tag.begin());
+  };
+  const bool followed = same(p.handshake) || std::any_of(p.earlier.begin(), p.earlier.end(), same);
+  if ((h.fields.flags & wire_spec::kFlagRetried) != 0 || !offered || r.suite == h.fields.suite ||
+      followed || p.earlier.size() + 1 >= engine_impl::kMaxLiveAttempts) {
+    return drop(Drop::bad_retry, from, p.id);
   }
   wire::InitiationFields next = h.fields;
   next.flags |= wire_spec::kFlagRetried;
   next.suite = r.suite;
   next.first_hash = h.first_hash;
   std::copy(r.retry_tag.begin(), r.retry_tag.end(), next.retry_tag.begin());
-  send_initiation(*p, now, next);
+  send_initiation(p, now, next, true);
 }
 
 void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
@@ -137,9 +168,10 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
   if (wire::parse_response(datagram, r) != wire::ParseStatus::ok) {
     return drop(Drop::malformed, from);
   }
-  Peer* p = initiator_of(r.receiver_index);
-  if (p == nullptr) return drop(Drop::unknown_index, from);
-  InitiatorHandshake& h = *p->handshake;
+  const Attempt a = initiator_of(r.receiver_index);
+  if (a.peer == nullptr) return drop(Drop::unknown_index, from);
+  Peer* p = a.peer;
+  InitiatorHandshake& h = *a.handshake;
   noise::HandshakeState& hs = *h.hs;
   if (!mac1_valid(datagram, mac1_key(*hs.local_ephemeral(), network()), false)) {
     return drop(Drop::bad_mac1, from, p->id);
@@ -158,8 +190,7 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
     refusal = Drop::not_admitted;
   }
   if (refusal) {
-    indices_.erase(h.local_index);
-    p->handshake.reset();
+    end_attempts(*p);
     p->stats.trouble = Trouble::refused;
     p->stats.refusal = *refusal;
     const PeerId id = p->id;
@@ -167,20 +198,19 @@ void Engine::on_response(Instant now, const Endpoint& from, MutBytes datagram) {
     if (*refusal == Drop::not_admitted) forget(id, Event::Ended::refused);
     return;
   }
-  send_finish(*p, now, from, r.sender_index);
+  send_finish(*p, h, now, from, r.sender_index);
 }
 
 // Writes message 3, derives the session (held as `next` until confirmed) and
 // sends what was waiting for it.
-void Engine::send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t remote_index) {
-  InitiatorHandshake& h = *p.handshake;
+void Engine::send_finish(Peer& p, InitiatorHandshake& h, Instant now, const Endpoint& to,
+                         std::uint32_t remote_index) {
   const std::size_t header = wire::write_finish_header(scratch_, remote_index);
   const std::size_t ext = write_extensions(payload_, true);
   std::size_t written = 0;
   const MutBytes room(scratch_.data() + header, scratch_.size() - header - wire_spec::kMacLen);
   if (h.hs->write_message({payload_.data(), ext}, room, written) != noise::Error::ok) {
-    indices_.erase(h.local_index);
-    p.handshake.reset();
+    end_attempts(p);
     return;
   }
   const MutBytes out(scratch_.data(), header + written + wire_spec::kMacLen);
@@ -190,10 +220,10 @@ void Engine::send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t
   (void)h.hs->split(t);
   auto kp = make_keypair(t, now, true, h.local_index, remote_index, h.fields.suite);
   indices_.replace(h.local_index, {p.id, IndexKind::keypair});
-  p.handshake.reset();
+  end_attempts(p, h.local_index);  // the round is over: h is gone with the rest
   if (p.next) indices_.erase(p.next->local_index);
   p.next = std::move(kp);
-  p.endpoint = to;
+  move_endpoint(p, to);
 
   sink_.send_datagram(to, out);
   report_admitted(p);
@@ -206,18 +236,22 @@ void Engine::on_cookie_reply(Instant now, const Endpoint& from, MutBytes datagra
   if (wire::parse_cookie_reply(datagram, c) != wire::ParseStatus::ok) {
     return drop(Drop::malformed, from);
   }
-  Peer* p = initiator_of(c.receiver_index);
-  if (p == nullptr) return drop(Drop::unknown_index, from);
-  if (!p->cookies.consume_reply(c, p->cookie_key, p->handshake->last_mac1, now)) {
-    return drop(Drop::decrypt_failed, from, p->id);
+  const Attempt a = initiator_of(c.receiver_index);
+  if (a.peer == nullptr) return drop(Drop::unknown_index, from);
+  Peer& p = *a.peer;
+  InitiatorHandshake& h = *a.handshake;
+  if (!p.cookies.consume_reply(c, p.cookie_key, h.last_mac1, now)) {
+    return drop(Drop::decrypt_failed, from, p.id);
   }
   // The responder wants our address proven before it answers: resend at
   // once with mac2 (a fresh ephemeral key and index), once per attempt; a
-  // further cookie reply waits for the retransmit timer, as under load.
-  if (p->handshake->resent_for_cookie) return;
-  wire::InitiationFields fields = p->handshake->fields;
-  send_initiation(*p, now, fields);
-  if (p->handshake) p->handshake->resent_for_cookie = true;
+  // further cookie reply waits for the retransmit timer, as under load. The
+  // attempt answered stays answerable, like one a retry answered.
+  if (h.resent_for_cookie || p.earlier.size() + 1 >= engine_impl::kMaxLiveAttempts) return;
+  h.resent_for_cookie = true;
+  const wire::InitiationFields fields = h.fields;
+  send_initiation(p, now, fields, true);
+  if (p.handshake) p.handshake->resent_for_cookie = true;
 }
 
 }  // namespace gw::session

@@ -80,6 +80,10 @@ void Engine::on_initiation(Instant now, const Endpoint& from, MutBytes datagram)
   std::copy_n(m.noise.begin(), initiator_e.size(), initiator_e.begin());
   if (answered_.contains(initiator_e)) return drop(Drop::replayed_initiation, from);
 
+  if (m.psk() && !m.retried() && protocol_of(m.fields.suite, true) == nullptr) {
+    return send_blind_retries(now, from, datagram, m, initiator_e);
+  }
+
   auto pending = std::make_unique<PendingResponder>();
   wire::Offer offer;
   if (const auto refusal = read_initiation(m, *pending, offer)) return drop(*refusal, from);
@@ -106,7 +110,7 @@ std::optional<Drop> Engine::read_initiation(const wire::Initiation& m, PendingRe
                                             wire::Offer& offer) {
   pending.suite = m.fields.suite;
   pending.psk = m.psk();
-  const noise::Protocol* proto = suite_protocol(m.fields.suite, m.psk());
+  const noise::Protocol* proto = protocol_of(m.fields.suite, m.psk());
   if (proto == nullptr) {
     if (m.psk()) return Drop::no_common_suite;
     const Bytes plain = m.noise.last(wire_spec::kOfferSize);
@@ -144,12 +148,24 @@ void Engine::send_retry(Instant now, const Endpoint& from, Bytes datagram, std::
   report(e);
 }
 
+// With the PSK flag the offer is encrypted under the attempt's suite, so a
+// responder that does not run that suite cannot read it, nor pick. It sends
+// a retry for each suite of its policy, most preferred first: the initiator
+// follows each one it offered (PROTOCOL.md 5.2), every second attempt is
+// readable, and the one on our pick from its offer is answered, the others
+// refused as negotiation_failed, exactly as after a single retry.
+void Engine::send_blind_retries(Instant now, const Endpoint& from, Bytes datagram,
+                                const wire::Initiation& m, const crypto::PublicKey& initiator_e) {
+  for (const std::uint8_t suite : config_.suites) {
+    if (suite != m.fields.suite) {
+      send_retry(now, from, datagram, m.fields.sender_index, suite, initiator_e);
+    }
+  }
+}
+
 void Engine::send_response(Instant now, const Endpoint& from, const wire::Initiation& m,
                            std::unique_ptr<PendingResponder> pending,
                            const crypto::PublicKey& initiator_e) {
-  if (pending_.size() >= engine_impl::kMaxPendingHandshakes) {
-    return drop(Drop::too_many_handshakes, from);
-  }
   const std::uint32_t index = indices_.insert(rng_, {kNoPeer, IndexKind::handshake});
   if (index == kNoIndex) return drop(Drop::too_many_handshakes, from);
   const std::size_t header = wire::write_response_header(scratch_, index, m.fields.sender_index);
@@ -171,6 +187,15 @@ void Engine::send_response(Instant now, const Endpoint& from, const wire::Initia
   }
   pending->created = now;
   pending->remote_index = m.fields.sender_index;
+  // Room by the rules of PROTOCOL.md 7.5: a rekey from a session's endpoint
+  // in that peer's own places, anyone else in the shared table, where the
+  // heaviest source gives up its oldest entry.
+  const PeerId owner = rekeying_peer(from);
+  if (const auto victim = pending_book_.add(index, from.source_key(), owner)) {
+    const auto gone = pending_.find(*victim);
+    if (gone != pending_.end()) end_pending(gone, true);
+    ++pending_evictions_;
+  }
   pending_[index] = std::move(pending);
   sink_.send_datagram(from, out);
   settle(now + engine_impl::kPendingHandshakeLifetime);
@@ -205,8 +230,7 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
       // The PSK was asked for, so s decrypted: only this handshake's own
       // initiator gets that far. The refusal is final, like the ones below;
       // a replay of this finish then finds nothing and is not reported again.
-      indices_.erase(f.receiver_index);
-      pending_.erase(it);
+      end_pending(it, true);
     }
     return drop_with_key(why, from, peer, key);
   }
@@ -225,8 +249,7 @@ void Engine::on_finish(Instant now, const Endpoint& from, MutBytes datagram) {
     }
   }
   if (refusal) {
-    indices_.erase(f.receiver_index);
-    pending_.erase(it);
+    end_pending(it, true);
     drop_with_key(*refusal, from, id ? *id : known.value_or(kNoPeer), rs);
     // A peer admitted by an earlier decision loses its place with this one.
     if (*refusal == Drop::not_admitted) forget(*known, Event::Ended::refused);
@@ -240,9 +263,9 @@ void Engine::accept_finish(Peer& p, Instant now, const Endpoint& from, std::uint
   noise::TransportState t;
   (void)it->second->hs->split(t);
   auto kp = make_keypair(t, now, false, index, it->second->remote_index, it->second->suite);
-  pending_.erase(it);
+  end_pending(it, false);
   indices_.replace(index, {p.id, IndexKind::keypair});
-  p.endpoint = from;
+  move_endpoint(p, from);
   // The initiator derived these keys before it sent message 3: use them now.
   // The keys it sent on last stay as previous, for what is still in flight:
   // the old current as a rule, but the old previous if the initiator never

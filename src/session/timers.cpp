@@ -87,8 +87,7 @@ void Engine::on_session_confirmed(Peer& p, Instant now) {
   // sent before this confirmation came) is moot now; left pending, with no
   // timer to end it, it would block every later rekey (they start only when
   // no handshake is under way) until the session expired.
-  if (p.handshake) indices_.erase(p.handshake->local_index);
-  p.handshake.reset();
+  end_attempts(p);
 }
 
 void Engine::on_data_sent(Peer& p, Instant now) {
@@ -116,8 +115,7 @@ void Engine::arm_persistent_keepalive(Peer& p, Instant now) {
 }
 
 void Engine::give_up(Peer& p) {
-  if (p.handshake) indices_.erase(p.handshake->local_index);
-  p.handshake.reset();
+  end_attempts(p);
   p.staged.clear();
   p.timers.attempts_began.reset();
   p.stats.attempt_since.reset();

@@ -180,7 +180,7 @@ void Engine::restart_hint(Instant now, const Endpoint& from) {
   if (it == by_endpoint_.end()) return;
   Peer* p = peer_of(it->second);
   if (p == nullptr || p->current || p->next || p->handshake) return;
-  p->endpoint = *p->config.endpoint;
+  move_endpoint(*p, p->config.endpoint);
   start_handshake(*p, now, false);
 }
 
@@ -259,7 +259,7 @@ Instant Engine::finish_receive(Instant now, const OpenJob& job) {
   }
   kp->last_received = ++p->received;
   if (kp == p->next.get()) confirm_next(*p, now);
-  p->endpoint = from;
+  move_endpoint(*p, from);
   on_packet_received(*p, now);
   const std::size_t n = job.plain_len;
   if (n > 0) {

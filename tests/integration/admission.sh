@@ -102,7 +102,7 @@ gwt_assert "c2's old address has no route any more" bash -c "! ip -n '$G' route 
 client 13 c3 10.90.0.12 --subnets 10.95.1.0/24
 start_client c3
 gwt_assert_eventually 20 "c3 takes the address c2's old certificate held" gwt_ping "$NS_c3" 10.90.0.1
-gwt_assert_eventually 5 "c2 and c3 reach each other" gwt_ping "$NS_c2" 10.90.0.12
+gwt_assert_eventually 20 "c2 and c3 reach each other" gwt_ping "$NS_c2" 10.90.0.12
 LIST=$(gwt_ctl "$G" peer list gw-g --certified) || gwt_fail "peer list --certified"
 NEW_FP=$(jq -r '.peers[] | select(.name == "c2-new") | .certificate' <<<"$SHOW")
 # NAME KEY ENDPOINT ALLOWED-IPS FINGERPRINT NOT-AFTER, tab-separated, sorted by name.

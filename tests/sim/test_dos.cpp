@@ -483,26 +483,118 @@ TEST_CASE("dos: a cookie reply is accepted only for our pending initiation and i
   CHECK(s.a->count(Drop::unknown_index) == unknown2 + 1);
 }
 
-TEST_CASE("dos: pending handshakes are capped; the cap costs no DH and clears with time") {
+TEST_CASE("dos: a full pending table takes from the heaviest source, never from a newcomer") {
+  // 4096 entries held by 128 sources (an attacker's, each with 32, the most a
+  // source may hold): a newcomer still gets its place, at the cost of the
+  // heaviest source's oldest entry, and completes its handshake.
   session::EngineConfig b_config;
   b_config.under_load_threshold = std::numeric_limits<std::uint32_t>::max();
   Pair s(2600, {}, b_config);
   FakeRng rng(2600);
   const crypto::PublicKey& b_pub = s.b->key.public_key;
+  constexpr std::size_t kCap = engine_impl::kMaxPendingHandshakes;
+  constexpr std::size_t kPer = engine_impl::kMaxPendingPerSource;
   const auto source = [](std::size_t i) {
-    return Endpoint::ipv4({10, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i), 1},
+    return Endpoint::ipv4({10, 9, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)},
                           1000);
   };
-  constexpr std::size_t kCap = engine_impl::kMaxPendingHandshakes;
-  std::uint64_t dh = 0;
-  for (std::size_t i = 0; i < kCap; ++i)
-    dh += deliver(s.net, *s.b, source(i), spoofed_initiation(rng, b_pub));
-  CHECK(dh == 2 * kCap);
+  for (std::size_t round = 0; round < kPer; ++round) {  // within each source's rate limit
+    for (std::size_t j = 0; j < kCap / kPer; ++j)
+      deliver(s.net, *s.b, source(j), spoofed_initiation(rng, b_pub));
+    s.net.run_for(std::chrono::milliseconds(60));
+  }
+  REQUIRE(s.b->engine.pending_handshakes() == kCap);
+  // One more from an attacker's source replaces that source's own oldest.
+  CHECK(deliver(s.net, *s.b, source(0), spoofed_initiation(rng, b_pub)) == 2);
   CHECK(s.b->engine.pending_handshakes() == kCap);
-  CHECK(deliver(s.net, *s.b, source(kCap), spoofed_initiation(rng, b_pub)) == 0);
-  CHECK(s.b->count(Drop::too_many_handshakes) == 1);
-  // Pending handshakes expire; then initiations are answered again.
+  CHECK(s.b->engine.pending_evictions() == 1);
+  s.connect();
+  REQUIRE(s.a->engine.has_session(s.a_to_b));
+  CHECK(s.b->count(Drop::too_many_handshakes) == 0);
+  CHECK(s.b->engine.pending_evictions() == 2);
+  CHECK(s.b->engine.pending_handshakes() == kCap - 1);  // a's finished; one place free now
+  // Pending handshakes expire with time as before.
   s.net.run_for(engine_impl::kPendingHandshakeLifetime + std::chrono::seconds(1));
   CHECK(s.b->engine.pending_handshakes() == 0);
-  CHECK(deliver(s.net, *s.b, source(kCap + 1), spoofed_initiation(rng, b_pub)) == 2);
+}
+
+TEST_CASE("dos: 1000 flooding sources stop neither a newcomer nor an established peer's rekey") {
+  // 1000 sources, each a real address the attacker receives at (so each
+  // holds valid cookies: modelled by a responder never under load), each
+  // within the rate limit, send initiations they never finish: 600 a second
+  // from 100 s on, which fills the table of 4096 in 7 s and keeps it full,
+  // until 135 s: past the established peer's rekey (at REKEY_AFTER_TIME,
+  // 120 s) and the newcomer's first attempt (at 112 s).
+  session::EngineConfig g_config;
+  g_config.under_load_threshold = std::numeric_limits<std::uint32_t>::max();
+  FakeNetwork net(2700);
+  Node& g = net.add_node(address_v4(1), key_from(2701), g_config);
+  Node& c = net.add_node(address_v4(2), key_from(2702));
+  Node& n = net.add_node(address_v4(3), key_from(2703));
+  const auto peer = [](const Node& to, const char* name, bool with_endpoint) {
+    session::PeerConfig p;
+    p.name = name;
+    p.public_key = to.key.public_key;
+    if (with_endpoint) p.endpoint = to.address;
+    return p;
+  };
+  const session::PeerId c_to_g = c.engine.add_peer(peer(g, "g", true));
+  const session::PeerId n_to_g = n.engine.add_peer(peer(g, "g", true));
+  const session::PeerId g_to_c = g.engine.add_peer(peer(c, "c", false));
+  const session::PeerId g_to_n = g.engine.add_peer(peer(n, "n", false));
+  const Instant start = net.now();
+  std::uint32_t sequence = 0;
+  c.send_packet(c_to_g, make_packet(sequence++));
+  net.run_for(std::chrono::seconds(1));
+  REQUIRE(g.engine.has_session(g_to_c));
+
+  FakeRng rng(2704);
+  const crypto::PublicKey& g_pub = g.key.public_key;
+  const auto source = [](std::size_t i) {
+    return Endpoint::ipv4({10, 1, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)},
+                          4000);
+  };
+  constexpr std::size_t kSources = 1000;
+  std::size_t next = 0;
+  const auto flood = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i, ++next)
+      deliver(net, g, source(next % kSources), spoofed_initiation(rng, g_pub));
+  };
+  const Instant flood_begins = start + std::chrono::seconds(100);
+  const Instant flood_ends = start + std::chrono::seconds(135);
+  const Instant n_begins = start + std::chrono::seconds(112);
+  std::optional<Instant> n_up, c_rekeyed;
+  // c sends a packet every 250 ms throughout.
+  while (net.now() < flood_ends + std::chrono::seconds(5)) {
+    const Instant now = net.now();
+    if (now >= flood_begins && now < flood_ends) {
+      flood(6);
+    }
+    if (now >= n_begins && !n_up && n.count(Event::Kind::handshake_started) == 0) {
+      n.send_packet(n_to_g, make_packet(1'000'000));
+    }
+    if ((now - start) % std::chrono::milliseconds(250) < std::chrono::milliseconds(10)) {
+      c.send_packet(c_to_g, make_packet(sequence++));
+    }
+    net.run_for(std::chrono::milliseconds(10));
+    if (!n_up && g.engine.has_session(g_to_n)) n_up = net.now();
+    if (!c_rekeyed && g.engine.stats(g_to_c)->handshakes >= 2) c_rekeyed = net.now();
+  }
+  CHECK(next >= 600 * 34);                       // the flood was sent
+  CHECK(g.engine.pending_evictions() > 10'000);  // and kept the table full
+  // The newcomer: up within two retry intervals of its first attempt.
+  REQUIRE(n_up.has_value());
+  CHECK(*n_up - n_begins <= 2 * timer_spec::kRekeyTimeout);
+  CHECK(n.count(Event::Kind::handshake_started) == 1);  // in fact on its first attempt
+  // The established peer: its rekey came through during the flood, and not
+  // one of its packets was lost.
+  REQUIRE(c_rekeyed.has_value());
+  CHECK(*c_rekeyed < flood_ends);
+  CHECK(*c_rekeyed - start <= timer_spec::kRekeyAfterTime + 2 * timer_spec::kRekeyTimeout);
+  CHECK(c.count(Event::Kind::handshake_started) == 2);  // the first session, then one rekey
+  std::size_t from_c = 0;
+  for (const Delivered& d : g.delivered)
+    from_c += d.peer == g_to_c ? 1 : 0;
+  CHECK(from_c == sequence);
+  CHECK(g.count(Drop::too_many_handshakes) == 0);
 }

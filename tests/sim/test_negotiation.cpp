@@ -626,3 +626,128 @@ TEST_CASE("negotiation: a policy with nothing runnable, or with repeats") {
     CHECK(inits.back()[offer_at(inits.back()) + 1] == 2);  // count: {3, 1}
   }
 }
+
+TEST_CASE("negotiation: forged retries from an injector who cannot drop end no handshake") {
+  // The injector sees every first attempt and answers it at once, before the
+  // responder can, with forged retries: a valid mac1 (a's ephemeral key is on
+  // the wire) and garbage tags. It drops nothing, so the genuine answer, a
+  // response or a retry, arrives too, and the first attempt still takes it.
+  struct Case {
+    const char* name;
+    Suites b;
+    int forged;           // forged retries per first attempt
+    std::uint8_t suite;   // the session's
+    std::size_t retries;  // genuine retries b sent
+  };
+  const Case cases[] = {
+      {"the policies agree: the genuine response still completes", {1, 3}, 1, 1, 0},
+      {"ten forged retries: the genuine response still completes", {1, 3}, 10, 1, 0},
+      {"b retries too: the genuine retry is followed after the forged one", {3, 1}, 1, 3, 1},
+  };
+  std::uint64_t seed = 700;
+  for (const Case& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    Pair s(++seed, policy({1, 3}), policy(c.b));
+    WireTap wire;
+    int tag_byte = 0;
+    wire.install(s.net, [&](const Endpoint& from, const Endpoint& to, Datagram& d) {
+      if (from == s.a->address && is_initiation(d) && !retried(d)) {
+        for (int i = 0; i < c.forged; ++i) {
+          session::Mac garbage{};
+          garbage.fill(static_cast<std::uint8_t>(++tag_byte));
+          s.net.inject(to, from, forge_retry(d, 3, garbage));
+        }
+      }
+      return true;  // delivered as well: the injector cannot drop
+    });
+    s.connect();
+    REQUIRE(s.a->engine.has_session(s.a_to_b));
+    REQUIRE(s.b->engine.has_session(s.b_to_a));
+    CHECK(s.a->engine.stats(s.a_to_b)->suite == c.suite);
+    CHECK(s.b->engine.stats(s.b_to_a)->suite == c.suite);
+    CHECK(s.a->count(Event::Kind::handshake_started) >= 2);  // it followed the forged retry
+    // ... whose second attempt b refused: its tag, or its suite, is not b's.
+    CHECK(s.b->count(Drop::bad_retry) + s.b->count(Drop::negotiation_failed) >= 1);
+    CHECK(s.b->count(Event::Kind::retry_sent) == c.retries);
+    REQUIRE(s.b->delivered.size() == 1);
+    // No retransmission was needed: it all happened in the first round.
+    const auto inits = wire.of_type(MessageType::initiation, s.a->address);
+    CHECK(std::count_if(inits.begin(), inits.end(),
+                        [](const Datagram& d) { return !retried(d); }) == 1);
+  }
+}
+
+TEST_CASE("negotiation: with a PSK, a responder that cannot run the first choice still converges") {
+  // a prefers AES-GCM; b has no AES hardware, so it cannot decrypt a's PSK
+  // initiation, whose offer is encrypted under AES-GCM. It answers with a
+  // retry for each suite of its policy; a follows those it offered, and the
+  // second attempt on b's pick from a's offer (now readable) is answered.
+  if (!crypto::aes256gcm_available()) {
+    MESSAGE("AES-256-GCM not available on this CPU: an initiator cannot prefer it; skipped");
+    return;
+  }
+  struct Case {
+    const char* name;
+    Suites a, b;
+    std::uint8_t suite;
+    std::size_t refused_at_a;  // retries naming a suite a did not offer
+    std::size_t refused_at_b;  // second attempts on another suite than b's pick
+  };
+  const Case cases[] = {
+      {"a offers 2, 1: b's default policy (1, 3) gives 1", {2, 1}, {}, 1, 1, 0},
+      {"a offers 2, 3: b's default (1, 3) gives 3", {2, 3}, {}, 3, 1, 0},
+      {"a offers 2, 1, 3: b's policy 3, 1 gives 3", {2, 1, 3}, {3, 1}, 3, 0, 1},
+  };
+  std::uint64_t seed = 800;
+  for (const bool psk : {true, false}) {
+    for (const Case& c : cases) {
+      const std::string name = c.name;
+      CAPTURE(name);
+      CAPTURE(psk);
+      session::EngineConfig b_config = policy(c.b);
+      b_config.aes_hardware = false;
+      Pair s(++seed, policy(c.a), b_config);
+      if (psk) share_psk(s, 0x77);
+      s.connect();
+      REQUIRE(s.a->engine.has_session(s.a_to_b));
+      REQUIRE(s.b->engine.has_session(s.b_to_a));
+      CHECK(s.a->engine.stats(s.a_to_b)->suite == c.suite);
+      CHECK(s.b->engine.stats(s.b_to_a)->suite == c.suite);
+      REQUIRE(s.b->delivered.size() == 1);
+      CHECK(s.b->count(Drop::no_common_suite) == 0);
+      if (psk) {
+        CHECK(s.a->count(Drop::bad_retry) == c.refused_at_a);
+        CHECK(s.b->count(Drop::negotiation_failed) == c.refused_at_b);
+      } else {
+        CHECK(s.b->count(Event::Kind::retry_sent) == 1);  // b read the offer: one retry
+      }
+    }
+  }
+}
+
+TEST_CASE("negotiation: with a PSK and no suite in common, the handshake ends without a session") {
+  {
+    Pair s(850, policy({1}), policy({3}));
+    share_psk(s, 0x78);
+    s.connect();
+    check_no_session(s);
+    // b runs suite 1, so it reads the offer and finds nothing it may pick.
+    CHECK(s.b->count(Drop::no_common_suite) >= 1);
+    CHECK(s.b->count(Event::Kind::retry_sent) == 0);
+  }
+  if (crypto::aes256gcm_available()) {
+    // b cannot read the offer (AES-GCM, which it does not run): its retries
+    // name 1 and 3, which a never offered, and a refuses both.
+    session::EngineConfig b_config;
+    b_config.aes_hardware = false;
+    Pair s(851, policy({2}), b_config);
+    share_psk(s, 0x79);
+    s.connect();
+    check_no_session(s);
+    CHECK(s.b->count(Event::Kind::retry_sent) == 2);
+    CHECK(s.a->count(Drop::bad_retry) == 2);
+    const std::size_t attempts = s.a->count(Event::Kind::handshake_started);
+    CHECK(attempts == 1);  // no second attempt on a suite a does not offer
+  }
+}

@@ -34,6 +34,7 @@
 #include "gw/session/cookie.hpp"
 #include "gw/session/endpoint.hpp"
 #include "gw/session/index_table.hpp"
+#include "gw/session/pending_book.hpp"
 #include "gw/session/rate_limiter.hpp"
 #include "gw/session/replay_window.hpp"
 #include "gw/session/timers.hpp"
@@ -211,6 +212,9 @@ struct PeerStats {
 struct EngineConfig {
   crypto::KeyPair static_key;
   std::vector<std::uint8_t> suites;  // our policy and offer, preferred first; empty: default
+  // Whether this machine runs AES-256-GCM (suite 2); nullopt: ask the CPU.
+  // A simulation sets false to play a responder without AES hardware.
+  std::optional<bool> aes_hardware;
   std::uint32_t under_load_threshold = cookie_spec::kUnderLoadThreshold;
   bool always_under_load = false;
   // The interface MTU: padding stops there (0: pad every packet to 16 bytes).
@@ -352,11 +356,14 @@ class Engine {
   // --- Counters ---
   std::uint64_t drops(Drop d) const noexcept { return drops_[static_cast<std::size_t>(d)]; }
   std::size_t pending_handshakes() const noexcept { return pending_.size(); }
+  // Pending handshakes ended to make room for newer ones (PROTOCOL.md 7.5).
+  std::uint64_t pending_evictions() const noexcept { return pending_evictions_; }
   const crypto::PublicKey& public_key() const noexcept { return config_.static_key.public_key; }
 
  private:
   struct Keypair;
   struct InitiatorHandshake;
+  struct Attempt;
   struct PendingResponder;
   struct Peer;
   // Looks up the PSK of the initiator named by message 3 (responder side).
@@ -401,14 +408,22 @@ class Engine {
     return config_.network_key ? &*config_.network_key : nullptr;
   }
   std::optional<Drop> check_extensions(Bytes payload, wire::ExtensionList& list) const;
+  // The suite's Noise protocol if this machine runs it (see aes_hardware), else nullptr.
+  const noise::Protocol* protocol_of(std::uint8_t suite, bool psk) const noexcept;
 
   // initiator.cpp
   void start_handshake(Peer& p, Instant now, bool retransmit);
-  void send_initiation(Peer& p, Instant now, wire::InitiationFields fields);
-  Peer* initiator_of(std::uint32_t index) const;
+  // Sends a new attempt; with `keep_earlier` the attempts under way stay
+  // answerable (a retry's or a cookie reply's second attempt), else they end.
+  void send_initiation(Peer& p, Instant now, wire::InitiationFields fields,
+                       bool keep_earlier = false);
+  // Ends the round's attempts, all but the one under `keep` (kNoIndex: all).
+  void end_attempts(Peer& p, std::uint32_t keep = kNoIndex);
+  Attempt initiator_of(std::uint32_t index) const;
   void on_retry(Instant now, const Endpoint& from, MutBytes datagram);
   void on_response(Instant now, const Endpoint& from, MutBytes datagram);
-  void send_finish(Peer& p, Instant now, const Endpoint& to, std::uint32_t remote_index);
+  void send_finish(Peer& p, InitiatorHandshake& h, Instant now, const Endpoint& to,
+                   std::uint32_t remote_index);
   void on_cookie_reply(Instant now, const Endpoint& from, MutBytes datagram);
 
   // responder.cpp
@@ -421,6 +436,10 @@ class Engine {
                                       wire::Offer& offer);
   void send_retry(Instant now, const Endpoint& from, Bytes datagram, std::uint32_t receiver,
                   std::uint8_t suite, const crypto::PublicKey& initiator_e);
+  // A PSK initiation on a suite we do not run hides its offer: a retry for
+  // each suite of our policy, and the initiator follows those it offered.
+  void send_blind_retries(Instant now, const Endpoint& from, Bytes datagram,
+                          const wire::Initiation& m, const crypto::PublicKey& initiator_e);
   // A cookie reply in place of a response that would exceed
   // kAmplificationFactor times the initiation from an unproven source.
   bool amplification_guard(Instant now, const Endpoint& from, Bytes datagram,
@@ -454,6 +473,12 @@ class Engine {
   void flush_staged(Peer& p, Instant now);
   void on_transport(Instant now, const Endpoint& from, MutBytes datagram);
   void restart_hint(Instant now, const Endpoint& from);
+  // Sets where we send to the peer, and the index rekeying_peer() reads.
+  void move_endpoint(Peer& p, const std::optional<Endpoint>& to);
+  // The peer we hold a session with whose endpoint is `from`, or kNoPeer.
+  PeerId rekeying_peer(const Endpoint& from) const;
+  // Ends a pending handshake: its index (unless kept) and its book entry.
+  void end_pending(PendingMap::iterator it, bool free_index);
   void index_endpoint(Peer& p, const std::optional<Endpoint>& configured);
   void confirm_next(Peer& p, Instant now);
 
@@ -487,8 +512,11 @@ class Engine {
       return std::tie(a.family, a.address, a.port) < std::tie(b.family, b.address, b.port);
     }
   };
-  std::map<Endpoint, PeerId, EndpointLess> by_endpoint_;  // configured endpoints
+  std::map<Endpoint, PeerId, EndpointLess> by_endpoint_;     // configured endpoints
+  std::map<Endpoint, PeerId, EndpointLess> live_endpoints_;  // where we send to each peer
   PendingMap pending_;
+  PendingBook pending_book_;
+  std::uint64_t pending_evictions_ = 0;
   PskLookup psk_lookup_{*this};
   Authorizer* authorizer_ = nullptr;
   // Ephemeral keys of initiations answered lately, and when (oldest first).
