@@ -10,7 +10,7 @@ packages=(
   g++ meson ninja-build pkg-config cmake
   # libraries
   libsodium-dev libboost-dev nlohmann-json3-dev doctest-dev libcli11-dev
-  libcap-ng-dev libsystemd-dev
+  libcap-ng-dev libsystemd-dev libnftables-dev
   # fuzzing (libFuzzer ships with clang's runtime) and formatting
   clang libclang-rt-14-dev clang-format
   # demo and integration tests

@@ -43,6 +43,7 @@
 #include "gw/identity/certificate.hpp"
 #include "gw/offload/offload.hpp"
 #include "gw/platform/netlink.hpp"
+#include "gw/platform/nft.hpp"
 #include "gw/platform/system.hpp"
 #include "gw/platform/tun.hpp"
 #include "gw/platform/udp.hpp"
@@ -259,6 +260,7 @@ class Interface final : public session::Sink,
 
   void setup_network();
   void remove_stale_rules();
+  void setup_filter(bool default_v4, bool default_v6);
   void resolve_blocking(PeerId id, PeerInfo& info);
   void resolve_async(PeerId id);
   std::string peer_name(PeerId id) const;
@@ -313,6 +315,7 @@ class Interface final : public session::Sink,
   Mac1Watch mac1_watch_;
   std::vector<AddedRoute> routes_added_;
   std::vector<platform::Rule> rules_added_;
+  bool filter_added_ = false;  // the full tunnel's nftables table
 
   asio::io_context io_{1};
   asio::posix::stream_descriptor tun_io_{io_};
@@ -1421,9 +1424,58 @@ void Interface::remove_stale_rules() {
   }
 }
 
+// The full tunnel's nftables table (gw/platform/nft.hpp), before the
+// interface has its addresses. A table of that name that an earlier run
+// left goes, with or without a full tunnel now.
+void Interface::setup_filter(bool default_v4, bool default_v6) {
+  const config::InterfaceConfig& cfg = *config_;
+  const std::string table = platform::nft_table_name(cfg.name);
+  const std::string stale = "removed nftables table inet " + table + " left by an earlier run";
+  if (table_ == 0) {
+    try {
+      platform::Nft nft;
+      if (!nft.has_table(table)) return;
+      nft.remove_table(table);
+      log_.info(stale);
+    } catch (const platform::NftError& e) {
+      log_.debug(e.what());  // no nftables here: nothing to remove either
+    }
+    return;
+  }
+  platform::FullTunnelFilter filter;
+  filter.interface = cfg.name;
+  filter.fwmark = table_;
+  for (const std::string& text : cfg.addresses) {
+    const routing::Prefix a = *routing::Prefix::parse(text);
+    if (a.family == routing::Family::v4 ? default_v4 : default_v6) filter.addresses.push_back(a);
+  }
+  platform::Nft nft;
+  const bool left = nft.has_table(table);
+  nft.install(filter);
+  filter_added_ = true;
+  if (left) log_.info(stale);
+  if (!default_v4) return;  // IPv6 has no rp_filter
+  try {
+    if (platform::enable_src_valid_mark()) log_.info("set net.ipv4.conf.all.src_valid_mark=1");
+  } catch (const std::exception& e) {
+    // Under the systemd unit /proc/sys is hidden and read-only.
+    log_.warn("cannot set net.ipv4.conf.all.src_valid_mark=1 (" + std::string(e.what()) +
+              "): if reverse-path filtering is strict (rp_filter=1), the peer's replies are "
+              "dropped until it is set (sysctl.d)");
+  }
+}
+
 void Interface::setup_network() {
   const config::InterfaceConfig& cfg = *config_;
   const unsigned ifindex = tun_.ifindex();
+  bool default_v4 = false, default_v6 = false;
+  for (const auto& [id, info] : peers_) {
+    for (const routing::Prefix& prefix : info.allowed_ips) {
+      if (prefix.length == 0)
+        (prefix.family == routing::Family::v4 ? default_v4 : default_v6) = true;
+    }
+  }
+  setup_filter(default_v4, default_v6);
   netlink_->set_mtu(ifindex, cfg.mtu);
   for (const std::string& text : cfg.addresses) {
     netlink_->add_address(ifindex, *routing::Prefix::parse(text));
@@ -1431,14 +1483,8 @@ void Interface::setup_network() {
   netlink_->set_up(ifindex, true);
 
   if (table_ != 0) remove_stale_rules();
-  bool default_v4 = false, default_v6 = false;
-  for (const auto& [id, info] : peers_) {
-    for (const routing::Prefix& prefix : info.allowed_ips) {
-      if (prefix.length == 0)
-        (prefix.family == routing::Family::v4 ? default_v4 : default_v6) = true;
-    }
+  for (const auto& [id, info] : peers_)
     add_routes(info.allowed_ips);
-  }
   // A full tunnel, as wg-quick builds it: everything not marked by our own
   // socket goes to our table; the main table still wins with anything more
   // specific than a default route (the underlay's own subnets).
@@ -1492,6 +1538,14 @@ void Interface::teardown() noexcept {
         }
       }
     }
+  }
+  if (filter_added_) {
+    try {
+      platform::Nft().remove_table(platform::nft_table_name(started_.name));
+    } catch (const std::exception& e) {
+      log_.warn(std::string("teardown: ") + e.what());
+    }
+    filter_added_ = false;
   }
   rules_added_.clear();
   routes_added_.clear();

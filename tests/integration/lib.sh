@@ -229,7 +229,8 @@ wait_for() {
 
 # ------------------------------------------------------------ namespaces ---
 
-# gwt_ns VAR NAME: create namespace gwt<PID>-NAME (lo up, no IPv6 DAD), store its name in VAR.
+# gwt_ns VAR NAME: create namespace gwt<PID>-NAME (lo up, no IPv6 DAD, IPv4 reverse-path filter
+# off: full-tunnel.sh turns it on where it matters), store its name in VAR.
 gwt_ns() {
     local ns=$GWT_PREFIX$2
     ip netns add "$ns" || gwt_fail "ip netns add $ns"

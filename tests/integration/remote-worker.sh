@@ -5,8 +5,9 @@
 # full tunnel overrides: the underlay keeps working only because gwd marks its own socket.
 # Checks: handshakes; the client's default routes (v4, v6) lead into gw-laptop; the client pings
 # the host behind the gateway and the gateway's tunnel addresses (v4, v6) and moves 4 MiB over
-# TCP/IPv6; the underlay still works; SIGTERM removes gw-laptop, its routes and its policy
-# rules (`ip rule` and `ip -6 rule` back to what they were before gwd started).
+# TCP/IPv6; the underlay still works; gwd's nftables table (inet gw-gw-laptop) is there; SIGTERM
+# removes gw-laptop, its routes, its policy rules (`ip rule` and `ip -6 rule` back to what they
+# were before gwd started) and its table. full-tunnel.sh checks what the table does.
 # Usage: remote-worker.sh GWD GWCTL CONFIGS_DIR   (exit 0 pass, 1 fail, 77 skip)
 set -u -o pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -35,6 +36,8 @@ done
 gwt_assert "client: IPv4 policy rules were added" bash -c "[[ \$(ip -n '$CL' -4 rule show | wc -l) -gt 3 ]]"
 gwt_assert "client: IPv6 policy rules were added" bash -c "[[ \$(ip -n '$CL' -6 rule show | wc -l) -gt 2 ]]"
 gwt_log "client rules with the full tunnel:"$'\n'"$(gwt_rules "$CL")"
+gwt_assert "client: gwd's nftables table inet gw-gw-laptop is there" \
+    bash -c "ip netns exec '$CL' nft list tables | grep -qxF 'table inet gw-gw-laptop'"
 
 # Through the tunnel.
 gwt_assert_eventually 10 "client pings host 10.99.0.2 through the tunnel" gwt_ping "$CL" 10.99.0.2
@@ -64,6 +67,8 @@ routes_after=$(ip -n "$CL" -4 route show table all; ip -n "$CL" -6 route show ta
 [[ $routes_after == "$routes_before" ]] ||
     gwt_fail "routes not restored after SIGTERM:"$'\n'"$(diff <(echo "$routes_before") <(echo "$routes_after"))"
 gwt_log "ok: routes (all tables) are back to what they were"
+gwt_assert "client: no nftables table after SIGTERM" \
+    bash -c "[[ -z \$(ip netns exec '$CL' nft list tables) ]]"
 gwt_assert "the underlay still works after gwd stopped" gwt_ping "$CL" 2001:db8:1::1
 gwt_stop_gwd "$GWT_PID_GW"
 gwt_pass
