@@ -1884,6 +1884,7 @@ int run(const Options& options) {
   Log log("gwd", options.level);
   // No core dumps and no ptrace by the same user: memory holds keys.
   // (Not under LeakSanitizer, which needs to ptrace the process at exit.)
+  // A change of user resets this: drop_privileges sets it again after.
 #if !defined(__SANITIZE_ADDRESS__)
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
