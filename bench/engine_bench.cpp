@@ -235,7 +235,8 @@ class EnginePair {
  private:
   static gw::session::EngineConfig config() {
     gw::session::EngineConfig c;
-    c.static_key = gw::crypto::KeyPair::generate(gw::crypto::system_rng());
+    c.static_key =
+        gw::crypto::LockedKeyPair(gw::crypto::KeyPair::generate(gw::crypto::system_rng()));
     c.suites = {kSuite};
     return c;
   }

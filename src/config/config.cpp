@@ -739,7 +739,7 @@ LoadResult load_config(const std::string& path) {
   if (!k) {
     r.errors.push_back(path + ": $.private_key_file: expected a usable key file, got " + k.error);
   } else {
-    r.key = crypto::KeyPair::from_private(*k.key);
+    r.key = crypto::LockedKeyPair(crypto::KeyPair::from_private(*k.key));
   }
   // key -> (path, from a file): parse_config found duplicates among inline keys.
   std::map<crypto::PublicKey, std::pair<std::string, bool>> keys;
@@ -776,7 +776,7 @@ LoadResult load_config(const std::string& path) {
       r.errors.push_back(path + ": " + ppath + ".psk_file: expected a usable key file, got " +
                          psk.error);
     }
-    r.psks.push_back(std::move(psk.key));
+    r.psks.push_back(psk.key ? crypto::LockedKey(psk.key->bytes()) : crypto::LockedKey());
   }
   if (cfg.network_key_file) {
     KeyFileResult nk = load_psk(resolve_path(path, *cfg.network_key_file), user);

@@ -5,7 +5,10 @@
 #include <array>
 #include <utility>
 
+#include <sodium.h>
+
 #include "gw/config/key_file.hpp"
+#include "gw/control/wipe_heap.hpp"
 
 namespace gw::control {
 namespace {
@@ -48,13 +51,35 @@ std::optional<Error> check_members(const json& obj, std::string_view path,
   return std::nullopt;
 }
 
-std::variant<std::optional<crypto::Secret<config::kKeyLen>>, Error> psk_value(const json& v,
-                                                                              std::string_view path,
-                                                                              bool null_ok) {
-  if (null_ok && v.is_null()) return std::optional<crypto::Secret<config::kKeyLen>>{};
+// Overwrites, in place, the text of every "psk" member in `v` and below it.
+void wipe_psks(json& v) noexcept {
+  if (v.is_object()) {
+    for (auto& [key, value] : v.items()) {
+      if (key == "psk" && value.is_string()) {
+        std::string& text = value.get_ref<std::string&>();
+        sodium_memzero(text.data(), text.size());
+      } else {
+        wipe_psks(value);
+      }
+    }
+  } else if (v.is_array()) {
+    for (json& e : v)
+      wipe_psks(e);
+  }
+}
+
+// The request's PSKs are wiped whichever way parse_request returns.
+struct WipePsks {
+  json& request;
+  ~WipePsks() { wipe_psks(request); }
+};
+
+std::variant<crypto::LockedKey, Error> psk_value(const json& v, std::string_view path,
+                                                 bool null_ok) {
+  if (null_ok && v.is_null()) return crypto::LockedKey();
   if (v.is_string()) {
     if (auto key = config::parse_secret_key(v.get_ref<const std::string&>())) {
-      return std::optional<crypto::Secret<config::kKeyLen>>(std::move(*key));
+      return crypto::LockedKey(key->bytes());  // `key` wipes itself
     }
   }
   // The value is not echoed: it may be a key with a typo.
@@ -165,7 +190,10 @@ std::variant<Request, Error> parse_request(std::string_view line) {
     return Error{"too_large", "a request line is at most " + std::to_string(kMaxRequestLine) +
                                   " bytes, newline included"};
   }
+  // The lexer's buffers hold a PSK's text too, and are freed inside parse().
+  const WipeFreedMemory wiping;
   json req = json::parse(line.begin(), line.end(), nullptr, false);
+  const WipePsks wipe_at_return{req};
   if (req.is_discarded()) return Error{"bad_json", "the request is not valid JSON"};
   if (!req.is_object()) return Error{"bad_json", "expected a JSON object, got " + describe(req)};
 
@@ -216,6 +244,7 @@ std::variant<Request, Error> parse_request(std::string_view line) {
       if (it == req.end()) return bad("$.peer: expected a peer object (required)");
       if (it->is_object() && it->contains("psk")) {
         auto v = psk_value((*it)["psk"], "$.peer.psk", false);
+        wipe_psks(*it);  // before the peer object moves out of `req`
         if (auto* e = std::get_if<Error>(&v)) return std::move(*e);
         out.psk = std::move(std::get<0>(v));
       }

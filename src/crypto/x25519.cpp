@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <new>
+
 #include "gw/crypto/sodium.hpp"
 
 namespace gw::crypto {
@@ -10,6 +12,17 @@ namespace gw::crypto {
 namespace {
 thread_local std::uint64_t dh_count = 0;
 }  // namespace
+
+LockedKeyPair::LockedKeyPair(const KeyPair& key) {
+  static_assert(alignof(KeyPair) == 1, "sodium_malloc aligns a block's end, not its start");
+  auto* memory = new LockedBuffer(sizeof(KeyPair));
+  const KeyPair* placed = new (memory->data()) KeyPair(key);  // copying a KeyPair cannot throw
+  // Should the control block's allocation fail, shared_ptr calls the deleter.
+  key_ = std::shared_ptr<const KeyPair>(placed, [memory](const KeyPair* k) {
+    k->~KeyPair();  // wipes the private key
+    delete memory;  // sodium_free: wipes, unlocks, unmaps
+  });
+}
 
 KeyPair KeyPair::generate(Rng& rng) {
   PrivateKey key;

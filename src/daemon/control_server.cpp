@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include <sodium.h>
 
 #include "gw/control/request.hpp"
+#include "gw/control/wipe_heap.hpp"
 
 namespace gw::daemon {
 
@@ -61,13 +61,19 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   Connection(local::socket socket, ControlServer& server)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
-        buffer_(control::kMaxRequestLine),
         server_(server),
         live_(server.live_),
         closed_(server.closed_) {
+    // Reserved once: the buffer never moves, so no copy of a request line
+    // (which may carry a PSK) is left in memory freed unwiped.
+    buffer_.reserve(control::kMaxRequestLine);
     ++*live_;
   }
-  ~Connection() { --*live_; }
+  ~Connection() {
+    wipe_unused();
+    sodium_memzero(buffer_.data(), buffer_.size());
+    --*live_;
+  }
 
   // A refused client gets its error reply in answer to its first request
   // (not before it: a client busy sending would see a broken pipe instead).
@@ -94,7 +100,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void read() {
     arm_idle();
     asio::async_read_until(
-        socket_, buffer_, '\n',
+        socket_, asio::dynamic_buffer(buffer_, control::kMaxRequestLine), '\n',
         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
           if (*self->closed_) return;
           if (ec == asio::error::not_found && self->refusal_.empty()) {
@@ -113,13 +119,13 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
             self->reply_and_close(std::move(self->refusal_));
             return;
           }
-          std::string line(
-              asio::buffers_begin(self->buffer_.data()),
-              asio::buffers_begin(self->buffer_.data()) + static_cast<std::ptrdiff_t>(n - 1));
-          // A request may carry a pre-shared key: wipe the buffer's copy too.
-          const auto data = self->buffer_.data();
-          sodium_memzero(const_cast<void*>(data.data()), n);
-          self->buffer_.consume(n);
+          // A request may carry a pre-shared key: every copy of the line
+          // is wiped, and so is whatever the handling frees.
+          const control::WipeFreedMemory wiping;
+          std::string line(self->buffer_.data(), n - 1);
+          sodium_memzero(self->buffer_.data(), n);
+          self->buffer_.erase(0, n);
+          self->wipe_unused();  // the erase left a copy of what followed the line
           if (!line.empty() && line.back() == '\r') line.pop_back();
           self->reply_ = self->server_.handler_(line);
           // A request may carry a pre-shared key: no copy of it stays around.
@@ -157,9 +163,17 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
                       });
   }
 
+  // Zeros over the buffer's room past its content.
+  void wipe_unused() noexcept {
+    const std::size_t used = buffer_.size();
+    buffer_.resize(buffer_.capacity());
+    sodium_memzero(buffer_.data() + used, buffer_.size() - used);
+    buffer_.resize(used);
+  }
+
   local::socket socket_;
   asio::steady_timer timer_;
-  asio::streambuf buffer_;
+  std::string buffer_;  // what has been read and not yet handled
   std::string reply_;
   std::string refusal_;  // the reply for a refused client
   ControlServer& server_;

@@ -193,8 +193,7 @@ class Interface final : public session::Sink,
   void open_control();
   // Registers a configured peer with the engine and the routing table (no
   // kernel routes yet: add_routes does those once the TUN exists).
-  PeerId add_running_peer(const config::Peer& p,
-                          std::optional<crypto::Secret<config::kKeyLen>> psk);
+  PeerId add_running_peer(const config::Peer& p, crypto::LockedKey psk);
   void add_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_routes(const std::vector<routing::Prefix>& prefixes);
   void remove_running_peer(PeerId id);
@@ -288,13 +287,13 @@ class Interface final : public session::Sink,
   // The config as the file holds it: the peers run as it says; its interface
   // fields may be newer than those running (started_) until a restart.
   std::optional<config::InterfaceConfig> config_;
-  config::InterfaceConfig started_;  // the interface fields running (no peers)
-  std::optional<crypto::KeyPair> key_;
+  config::InterfaceConfig started_;                   // the interface fields running (no peers)
+  crypto::LockedKeyPair key_;                         // until the engine has it
   std::optional<identity::Certificate> certificate_;  // ours, shown in handshakes
   std::vector<identity::CaPublicKey> cas_;            // trusted to certify peers
   identity::RevocationList revoked_;
-  std::map<std::string, std::uint64_t> cert_refusals_;  // by identity::reason()
-  std::vector<std::optional<crypto::Secret<config::kKeyLen>>> psks_;
+  std::map<std::string, std::uint64_t> cert_refusals_;          // by identity::reason()
+  std::vector<crypto::LockedKey> psks_;                         // until the engine has them
   std::optional<crypto::Secret<config::kKeyLen>> network_key_;  // until the engine has it
   std::optional<KeyDigest> network_key_digest_;                 // of the running one
 
@@ -492,8 +491,7 @@ std::string Interface::peer_name(PeerId id) const {
   return it != peers_.end() ? it->second.name : "#" + std::to_string(id);
 }
 
-PeerId Interface::add_running_peer(const config::Peer& p,
-                                   std::optional<crypto::Secret<config::kKeyLen>> psk) {
+PeerId Interface::add_running_peer(const config::Peer& p, crypto::LockedKey psk) {
   session::PeerConfig pc;
   pc.name = p.name;
   pc.public_key = p.public_key;
@@ -1008,9 +1006,7 @@ std::string Interface::peer_set(control::Request& req) {
     arm_timer(engine_->set_persistent_keepalive(Clock::now(), id, next.persistent_keepalive));
   }
   if (c.psk) {
-    std::optional<crypto::Secret<config::kKeyLen>> psk;
-    if (*c.psk) psk = **c.psk;
-    engine_->set_psk(id, std::move(psk));
+    engine_->set_psk(id, *c.psk);  // the request's slot, shared
     if (old.psk_file != next.psk_file) remove_psk_file(old.psk_file);
   }
   if (!engine_->has_session(id)) start_session(id);
@@ -1316,7 +1312,7 @@ bool Interface::start() {
   try {
     // The engine and the routing table: pure, nothing touched yet.
     session::EngineConfig ec;
-    ec.static_key = *key_;
+    ec.static_key = key_;
     ec.suites = cfg.suites;
     ec.mtu = cfg.mtu;
     ec.under_load_threshold = cfg.under_load_threshold;
@@ -1328,7 +1324,7 @@ bool Interface::start() {
     }
     engine_ = std::make_unique<session::Engine>(std::move(ec), crypto::system_rng(), *this);
     engine_->set_authorizer(this);
-    key_.reset();  // the engine holds its own copy
+    key_.reset();  // the engine holds the one copy now
     bool full_tunnel = false;
     for (std::size_t i = 0; i < cfg.peers.size(); ++i) {
       const PeerId id = add_running_peer(cfg.peers[i], std::move(psks_[i]));
@@ -1942,6 +1938,7 @@ int run(const Options& options) {
   Log log("gwd", options.level);
   // No core dumps and no ptrace by the same user: memory holds keys.
   // (Not under LeakSanitizer, which needs to ptrace the process at exit.)
+  // A change of user resets this: drop_privileges sets it again after.
 #if !defined(__SANITIZE_ADDRESS__)
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif

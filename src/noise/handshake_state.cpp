@@ -26,7 +26,15 @@ Error HandshakeState::set_prologue(Bytes prologue) {
 
 Error HandshakeState::set_local_static(const crypto::KeyPair& key) {
   if (phase_ != Phase::setup) return Error::wrong_state;
+  shared_s_.reset();
   s_ = key;
+  return Error::ok;
+}
+
+Error HandshakeState::set_local_static(const crypto::LockedKeyPair& key) {
+  if (phase_ != Phase::setup) return Error::wrong_state;
+  s_.reset();
+  shared_s_ = key;
   return Error::ok;
 }
 
@@ -72,7 +80,7 @@ Error HandshakeState::start() {
                                : psk_count_ > protocol_.psk_count) {
     return Error::psk_count;
   }
-  if (protocol_.needs_local_static(role_) && !s_) return Error::missing_key;
+  if (protocol_.needs_local_static(role_) && local_static() == nullptr) return Error::missing_key;
   if (protocol_.needs_remote_static(role_) && !progress_.rs) return Error::missing_key;
   if (!prologue_set_) progress_.symmetric.mix_hash({});
   prologue_set_ = true;
@@ -87,10 +95,11 @@ Error HandshakeState::mix_pre_messages() {
     const TokenList& pre = owner == Role::initiator ? protocol_.pattern.pre_initiator
                                                     : protocol_.pattern.pre_responder;
     const bool mine = owner == role_;
+    const crypto::KeyPair* s = local_static();
     for (const Token t : pre.view()) {
       const crypto::PublicKey* key = nullptr;
       if (t == Token::s) {
-        key = mine ? (s_ ? &s_->public_key : nullptr) : (progress_.rs ? &*progress_.rs : nullptr);
+        key = mine ? (s ? &s->public_key : nullptr) : (progress_.rs ? &*progress_.rs : nullptr);
       } else if (t == Token::e) {
         key = mine ? (e_ ? &e_->public_key : nullptr) : (progress_.re ? &*progress_.re : nullptr);
       }
@@ -140,6 +149,7 @@ std::size_t HandshakeState::next_message_size(std::size_t payload_len) const noe
 
 Error HandshakeState::mix_dh(Progress& p, Token token) {
   const bool initiator = role_ == Role::initiator;
+  const crypto::KeyPair* s = local_static();
   const crypto::KeyPair* local = nullptr;
   const std::optional<crypto::PublicKey>* remote = nullptr;
   switch (token) {
@@ -148,15 +158,15 @@ Error HandshakeState::mix_dh(Progress& p, Token token) {
       remote = &p.re;
       break;
     case Token::es:
-      local = initiator ? (e_ ? &*e_ : nullptr) : (s_ ? &*s_ : nullptr);
+      local = initiator ? (e_ ? &*e_ : nullptr) : s;
       remote = initiator ? &p.rs : &p.re;
       break;
     case Token::se:
-      local = initiator ? (s_ ? &*s_ : nullptr) : (e_ ? &*e_ : nullptr);
+      local = initiator ? s : (e_ ? &*e_ : nullptr);
       remote = initiator ? &p.re : &p.rs;
       break;
     case Token::ss:
-      local = s_ ? &*s_ : nullptr;
+      local = s;
       remote = &p.rs;
       break;
     default:
@@ -197,9 +207,10 @@ Error HandshakeState::write_tokens(const TokenList& tokens, MutBytes out, std::s
         break;
       }
       case Token::s: {
-        if (!s_) return Error::missing_key;
+        const crypto::KeyPair* s = local_static();
+        if (s == nullptr) return Error::missing_key;
         std::size_t w = 0;
-        err = progress_.symmetric.encrypt_and_hash(s_->public_key, out.subspan(pos), w);
+        err = progress_.symmetric.encrypt_and_hash(s->public_key, out.subspan(pos), w);
         pos += w;
         break;
       }
@@ -332,6 +343,7 @@ Error HandshakeState::split(TransportState& out) {
 
 void HandshakeState::wipe() noexcept {
   s_.reset();
+  shared_s_.reset();  // the shared key itself stays with its other holders
   e_.reset();
   for (auto& psk : psks_)
     psk.wipe();

@@ -79,6 +79,14 @@ void drop_privileges(const std::string& user, const std::optional<std::string>& 
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     throw std::runtime_error(std::string("prctl PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno));
   }
+  // The kernel set "dumpable" to fs.suid_dumpable when the uid changed: 1
+  // there would give the new user ptrace, /proc/PID/mem and core dumps of a
+  // memory that holds keys. Not under LeakSanitizer, which must ptrace us.
+#if !defined(__SANITIZE_ADDRESS__)
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    throw std::runtime_error(std::string("prctl PR_SET_DUMPABLE: ") + std::strerror(errno));
+  }
+#endif
   // capng_change_id has no word on these; check rather than trust.
   uid_t ruid = 0, euid = 0, suid = 0;
   gid_t rgid = 0, egid = 0, sgid = 0;

@@ -3,6 +3,7 @@
 // and poll(). The protocol steps live in initiator.cpp, responder.cpp,
 // transport.cpp; the timer rules in timers.cpp.
 #include <algorithm>
+#include <stdexcept>
 
 #include "engine_internal.hpp"
 #include "gw/session/suites.hpp"
@@ -69,12 +70,21 @@ const char* to_string(Drop d) noexcept {
   return "?";
 }
 
+namespace {
+
+const crypto::PublicKey& checked_public_key(const EngineConfig& config) {
+  if (!config.static_key) throw std::invalid_argument("engine: no static key");
+  return config.static_key->public_key;
+}
+
+}  // namespace
+
 Engine::Engine(EngineConfig config, crypto::Rng& rng, Sink& sink)
     : config_(std::move(config)),
       rng_(rng),
       sink_(sink),
-      mac1_key_(session::mac1_key(config_.static_key.public_key, network())),
-      cookies_(config_.static_key.public_key, network()) {
+      mac1_key_(session::mac1_key(checked_public_key(config_), network())),
+      cookies_(config_.static_key->public_key, network()) {
   if (config_.suites.empty()) config_.suites = default_suites();
   std::erase_if(config_.suites,
                 [this](std::uint8_t id) { return protocol_of(id, false) == nullptr; });
@@ -173,7 +183,7 @@ bool Engine::clear_endpoint(PeerId id) {
   return true;
 }
 
-bool Engine::set_psk(PeerId id, std::optional<crypto::Secret<noise_spec::kPskLen>> psk) {
+bool Engine::set_psk(PeerId id, crypto::LockedKey psk) {
   Peer* p = peer_of(id);
   if (p == nullptr) return false;
   p->config.psk = std::move(psk);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Control socket requests (docs/CONTROL.md): what parses, and the error code
-// and message of everything that does not.
+// and message of everything that does not; where a PSK goes.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
 #include <variant>
 
@@ -10,6 +11,8 @@
 
 #include "gw/config/key_file.hpp"
 #include "gw/control/request.hpp"
+#include "gw/control/wipe_heap.hpp"
+#include "support/memory_flags.hpp"
 
 using namespace gw::control;
 
@@ -150,4 +153,59 @@ TEST_CASE("control replies are one line of JSON each") {
   CHECK(o["ok"] == true);
   CHECK(o["peer"] == "x");
   CHECK(o["version"] == 1);
+}
+
+TEST_CASE("control request: a PSK lands in the locked key pool; the parser's copies are wiped") {
+  const std::string psk = "q2b1Zo7a3y0Tq7b8ZQ0mBq2yJ1pX9rD6kT3nW5cL8aE=";
+  const std::string add = R"({"version":1,"command":"peer.add","peer":{"name":"laptop",)"
+                          R"("public_key":")" +
+                          kKey + R"(","allowed_ips":["10.88.0.2/32"],"psk":")" + psk + R"("}})";
+  const auto wiped_before = WipeFreedMemory::wiped_on_this_thread();
+  const Request r = ok(add);
+  REQUIRE(r.psk.has_value());
+  CHECK(gw::config::to_base64(r.psk.bytes()) == psk);
+  CHECK(gw::test::has_flag(gw::test::vm_flags_of(r.psk->data()), "dd"));
+  // The JSON tree, the lexer's token buffers and the decoded copies are
+  // freed inside parse_request: wiped first.
+  CHECK(WipeFreedMemory::wiped_on_this_thread() > wiped_before + psk.size());
+  CHECK_FALSE(WipeFreedMemory::active());
+
+  // peer.set and a request refused after its PSK was read: the same.
+  const Request set =
+      ok(R"({"version":1,"command":"peer.set","peer":"laptop","set":{"psk":")" + psk + R"("}})");
+  REQUIRE(set.changes.psk.has_value());
+  CHECK(gw::test::has_flag(gw::test::vm_flags_of((*set.changes.psk)->data()), "dd"));
+  CHECK(set.changes.psk->holders() == 1);
+  const Error e = error(R"({"version":1,"command":"peer.add","peer":{"name":"x","public_key":")" +
+                        kKey + R"(","allowed_ips":["10.0.0.0/33"],"psk":")" + psk + R"("}})");
+  CHECK(e.message.find(psk) == std::string::npos);
+}
+
+namespace {
+// A block of 200 bytes, allocated and freed (not elided by the compiler).
+void new_and_delete() {
+  auto* block = new std::array<char, 200>{};
+  asm volatile("" : : "r"(block) : "memory");
+  delete block;
+}
+}  // namespace
+
+TEST_CASE("WipeFreedMemory: blocks freed inside a scope are wiped, outside it not") {
+  const auto before = WipeFreedMemory::wiped_on_this_thread();
+  new_and_delete();
+  CHECK(WipeFreedMemory::wiped_on_this_thread() == before);
+  {
+    const WipeFreedMemory outer;
+    {
+      const WipeFreedMemory inner;
+      CHECK(WipeFreedMemory::active());
+    }
+    CHECK(WipeFreedMemory::active());  // scopes nest
+    new_and_delete();
+    std::string text(300, 'k');
+    text.clear();
+    text.shrink_to_fit();
+  }
+  CHECK_FALSE(WipeFreedMemory::active());
+  CHECK(WipeFreedMemory::wiped_on_this_thread() >= before + 500);
 }

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Secret<N> and LockedBuffer (include/gw/crypto/secret.hpp).
+// Secret<N>, LockedBuffer and LockedKey (include/gw/crypto/secret.hpp), and
+// LockedKeyPair (include/gw/crypto/x25519.hpp).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "gw/crypto/secret.hpp"
+#include "gw/crypto/x25519.hpp"
+#include "support/fake_rng.hpp"
+#include "support/memory_flags.hpp"
 #include "support/unit_helpers.hpp"
 
 using gw::crypto::LockedBuffer;
@@ -220,4 +226,101 @@ TEST_CASE("LockedBuffer: move assignment frees the old buffer and transfers owne
   CHECK(c.size() == 24);
   CHECK(c.data() == p);
   CHECK(std::memcmp(c.data(), src.data(), 24) == 0);
+}
+
+// --- LockedKey: the locked key pool ---
+
+namespace {
+// Whether mlock() can be expected to work: as root (whatever RLIMIT_MEMLOCK
+// says), and not under AddressSanitizer, which makes mlock() a no-op.
+bool locks_memory() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return ::geteuid() == 0;
+#endif
+}
+}  // namespace
+
+TEST_CASE("LockedKey: holds a copy of 32 bytes, in memory excluded from core dumps") {
+  const auto src = counting_bytes(32, 1);
+  const gw::crypto::LockedKey key{gw::Bytes(src)};
+  REQUIRE(key.has_value());
+  CHECK(std::memcmp(key.bytes().data(), src.data(), 32) == 0);
+  CHECK(*key == Secret<32>(gw::Bytes(src)));
+  const auto flags = gw::test::vm_flags_of(key->data());
+  INFO("VmFlags:" << flags.value_or("(no mapping)"));
+  CHECK(gw::test::has_flag(flags, "dd"));
+  if (locks_memory()) CHECK(gw::test::has_flag(flags, "lo"));
+
+  CHECK_THROWS_AS(gw::crypto::LockedKey{gw::Bytes(counting_bytes(31, 1))}, std::invalid_argument);
+  const gw::crypto::LockedKey none;
+  CHECK_FALSE(none);
+  CHECK(none.bytes().empty());
+  CHECK(none.holders() == 0);
+}
+
+TEST_CASE("LockedKey: copies share one slot; the last one wipes it and gives it back") {
+  const auto before = gw::crypto::key_pool_stats();
+  const gw::crypto::LockedKey keeper{gw::Bytes(counting_bytes(32, 100))};  // keeps the slab
+  std::optional<gw::crypto::LockedKey> a(std::in_place, gw::Bytes(counting_bytes(32, 1)));
+  const std::uint8_t* slot = (*a)->data();
+  {
+    const gw::crypto::LockedKey copy = *a;  // NOLINT(performance-unnecessary-copy-initialization)
+    CHECK(copy->data() == slot);
+    CHECK(a->holders() == 2);
+    CHECK(gw::crypto::key_pool_stats().keys == before.keys + 2);
+  }
+  CHECK(a->holders() == 1);
+  a.reset();
+  CHECK(gw::crypto::key_pool_stats().keys == before.keys + 1);
+  CHECK(all_zero(slot, 32));  // wiped; the slab lives on for `keeper`
+  const gw::crypto::LockedKey b{gw::Bytes(counting_bytes(32, 7))};
+  CHECK(b->data() == slot);  // the freed slot is the next one taken
+}
+
+TEST_CASE("LockedKey: thousands of keys take one locked page per slab, freed with them") {
+  const auto before = gw::crypto::key_pool_stats();
+  REQUIRE(before.slots_per_slab >= 100);  // 127 with 4 KiB pages
+  constexpr std::size_t kKeys = 10000;
+  std::vector<gw::crypto::LockedKey> keys;
+  keys.reserve(kKeys);
+  for (std::size_t i = 0; i < kKeys; ++i) {
+    auto bytes = counting_bytes(32, static_cast<std::uint8_t>(i));
+    bytes[0] = static_cast<std::uint8_t>(i >> 8);
+    keys.emplace_back(gw::Bytes(bytes));
+  }
+  const auto full = gw::crypto::key_pool_stats();
+  CHECK(full.keys == before.keys + kKeys);
+  const std::size_t needed = (kKeys + full.slots_per_slab - 1) / full.slots_per_slab;
+  CHECK(full.slabs <= before.slabs + needed);
+  CHECK(full.slabs >= needed);
+  CHECK(keys[kKeys - 1].bytes()[0] == static_cast<std::uint8_t>((kKeys - 1) >> 8));
+  CHECK(gw::test::has_flag(gw::test::vm_flags_of(keys[kKeys / 2]->data()), "dd"));
+  keys.clear();
+  const auto after = gw::crypto::key_pool_stats();
+  CHECK(after.keys == before.keys);
+  CHECK(after.slabs <= before.slabs);
+}
+
+// --- LockedKeyPair ---
+
+TEST_CASE("LockedKeyPair: one key pair in locked memory, shared by its copies") {
+  gw::test::FakeRng rng(5);
+  const gw::crypto::KeyPair kp = gw::crypto::KeyPair::generate(rng);
+  const gw::crypto::LockedKeyPair locked(kp);
+  REQUIRE(locked);
+  CHECK(locked->private_key == kp.private_key);
+  CHECK(locked->public_key == kp.public_key);
+  const auto flags = gw::test::vm_flags_of(locked.get());
+  INFO("VmFlags:" << flags.value_or("(no mapping)"));
+  CHECK(gw::test::has_flag(flags, "dd"));
+  if (locks_memory()) CHECK(gw::test::has_flag(flags, "lo"));
+
+  gw::crypto::LockedKeyPair copy = locked;
+  CHECK(copy.get() == locked.get());
+  CHECK(locked.holders() == 2);
+  copy.reset();
+  CHECK(locked.holders() == 1);
+  CHECK_FALSE(gw::crypto::LockedKeyPair());
 }

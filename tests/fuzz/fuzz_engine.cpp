@@ -237,7 +237,7 @@ struct Config {
 gw::session::EngineConfig engine_config(const gw::crypto::KeyPair& key,
                                         std::vector<std::uint8_t> suites, bool under_load) {
   gw::session::EngineConfig c;
-  c.static_key = key;
+  c.static_key = gw::crypto::LockedKeyPair(key);
   c.suites = std::move(suites);
   c.always_under_load = under_load;
   return c;
@@ -252,9 +252,10 @@ class World {
                static_key(202),
                config.retry ? std::vector<std::uint8_t>{3, 1} : std::vector<std::uint8_t>{1, 3},
                config.under_load)) {
-    gw::crypto::Secret<gw::noise_spec::kPskLen> psk_a, psk_b;
-    psk_a.bytes()[0] = 0xa1;
-    psk_b.bytes()[0] = 0xb2;
+    gw::crypto::Secret<gw::noise_spec::kPskLen> a, b;
+    a.bytes()[0] = 0xa1;
+    b.bytes()[0] = 0xb2;
+    const gw::crypto::LockedKey psk_a(a.bytes()), psk_b(b.bytes());
 
     i_.peer_config.name = "r";
     i_.peer_config.public_key = r_.engine.public_key();

@@ -1209,3 +1209,33 @@ TEST_CASE("a PSK provider that declines fails the message with missing_key") {
   CHECK(init.write_message({}, msg, n) == Error::missing_key);
   CHECK(init.action() == HandshakeState::Action::failed);
 }
+
+TEST_CASE("HandshakeState: a shared static key is used in place, never copied") {
+  for (const char* name : {"Noise_XX_25519_ChaChaPoly_BLAKE2b", "Noise_IK_25519_ChaChaPoly_SHA256",
+                           "Noise_KK_25519_ChaChaPoly_SHA512"}) {
+    CAPTURE(name);
+    Session s(name, 61);
+    const gw::crypto::LockedKeyPair shared_r(s.s_r);
+    // A second responder on the same key, as gwd's pending handshakes are.
+    FakeRng other_rng(62);
+    HandshakeState other(s.protocol, Role::responder, other_rng);
+    REQUIRE(s.r.set_local_static(shared_r) == Error::ok);
+    REQUIRE(other.set_local_static(shared_r) == Error::ok);
+    CHECK(s.r.local_static() == shared_r.get());
+    CHECK(other.local_static() == shared_r.get());
+    CHECK(shared_r.holders() == 3);
+    // The initiator's copy, for comparison: its own storage.
+    configure(s.i, s.protocol, Role::initiator, s.s_i, s.s_r, std::nullopt, {});
+    REQUIRE(s.i.local_static() != nullptr);
+    if (s.protocol.needs_remote_static(Role::responder)) {
+      REQUIRE(s.r.set_remote_static(s.s_i.public_key) == Error::ok);
+    }
+    REQUIRE(s.r.start() == Error::ok);
+    run(s);
+    finish(s);
+    // The ended handshake let go of the key; the other holders keep it intact.
+    CHECK(s.r.local_static() == nullptr);
+    CHECK(shared_r.holders() == 2);
+    CHECK(shared_r->private_key == s.s_r.private_key);
+  }
+}

@@ -120,13 +120,13 @@ void set_psks(Pair& s, const std::optional<Psk>& a_psk, const std::optional<Psk>
   to_b.name = "b";
   to_b.public_key = s.b->key.public_key;
   to_b.endpoint = s.b->address;
-  if (a_psk) to_b.psk.emplace(Bytes(*a_psk));
+  if (a_psk) to_b.psk = crypto::LockedKey(Bytes(*a_psk));
   s.a->engine.remove_peer(s.a_to_b);
   s.a_to_b = s.a->engine.add_peer(to_b);
   session::PeerConfig to_a;
   to_a.name = "a";
   to_a.public_key = s.a->key.public_key;
-  if (b_psk) to_a.psk.emplace(Bytes(*b_psk));
+  if (b_psk) to_a.psk = crypto::LockedKey(Bytes(*b_psk));
   s.b->engine.remove_peer(s.b_to_a);
   s.b_to_a = s.b->engine.add_peer(to_a);
 }

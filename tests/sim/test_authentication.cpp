@@ -350,7 +350,7 @@ TEST_CASE("authentication: claiming a peer's public key (even with its PSK) gets
     session::PeerConfig to_b;
     to_b.public_key = s.b->key.public_key;
     to_b.endpoint = s.b->address;
-    if (c.c_psk) to_b.psk.emplace(Bytes(*c.c_psk));
+    if (c.c_psk) to_b.psk = crypto::LockedKey(Bytes(*c.c_psk));
     const session::PeerId c_to_b = impostor.engine.add_peer(to_b);
     impostor.send_packet(c_to_b, make_packet(1));
     s.net.run_for(std::chrono::seconds(1));

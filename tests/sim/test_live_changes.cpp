@@ -50,8 +50,9 @@ TEST_CASE("live: changing a peer's PSK, keepalive or endpoint keeps its session"
   REQUIRE(st != nullptr);
   REQUIRE(st->handshakes == 1);
 
-  gw::crypto::Secret<32> psk;
-  psk.bytes()[0] = 1;
+  gw::crypto::Secret<32> key;
+  key.bytes()[0] = 1;
+  const gw::crypto::LockedKey psk(key.bytes());
   CHECK(s.a->engine.set_psk(s.a_to_b, psk));
   s.a->engine.set_persistent_keepalive(s.net.now(), s.a_to_b, 5);
   s.a->send_packet(s.a_to_b, make_packet(1));
@@ -89,5 +90,5 @@ TEST_CASE("live: a forgotten endpoint stops initiations until the peer writes") 
   CHECK(s.a->count(Drop::no_session) >= 1);
   CHECK(s.b->delivered.empty());
   CHECK_FALSE(s.b->engine.clear_endpoint(999));
-  CHECK_FALSE(s.b->engine.set_psk(999, std::nullopt));
+  CHECK_FALSE(s.b->engine.set_psk(999, {}));
 }

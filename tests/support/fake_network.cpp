@@ -13,7 +13,7 @@ Node::Node(FakeNetwork& n, const Endpoint& a, crypto::KeyPair k, session::Engine
       rng(seed),
       engine(
           [&] {
-            config.static_key = key;
+            config.static_key = crypto::LockedKeyPair(key);
             return config;
           }(),
           rng, *this) {}

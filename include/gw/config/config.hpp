@@ -148,9 +148,10 @@ ParseResult parse_config(std::string_view text, std::string_view file_name);
 
 struct LoadResult {
   std::optional<InterfaceConfig> config;  // set exactly when `errors` is empty
-  std::optional<crypto::KeyPair> key;     // from private_key_file
-  // The peers' pre-shared keys, in the order of config->peers (nullopt: none).
-  std::vector<std::optional<crypto::Secret<kKeyLen>>> psks;
+  crypto::LockedKeyPair key;              // from private_key_file (locked memory)
+  // The peers' pre-shared keys, in the order of config->peers (empty: none),
+  // in the locked key pool.
+  std::vector<crypto::LockedKey> psks;
   // From certificate_file: it binds this interface's key and fits a handshake.
   std::optional<identity::Certificate> certificate;
   std::vector<identity::CaPublicKey> cas;              // from trusted_cas

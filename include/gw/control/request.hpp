@@ -43,17 +43,17 @@ struct PeerChanges {
   std::optional<std::optional<config::HostPort>> endpoint;  // inner nullopt: forget it
   std::optional<std::vector<std::string>> allowed_ips;      // replaces the list
   std::optional<std::uint16_t> persistent_keepalive;
-  std::optional<std::optional<crypto::Secret<config::kKeyLen>>> psk;  // inner nullopt: remove
+  std::optional<crypto::LockedKey> psk;  // inner empty: remove
 
   bool empty() const noexcept { return !endpoint && !allowed_ips && !persistent_keepalive && !psk; }
 };
 
 struct Request {
   Command command = Command::version;
-  std::string peer;       // peer.remove, peer.set: a name or a base64 public key
-  config::Peer new_peer;  // peer.add: checked as a config's peer; no file names
-  std::optional<crypto::Secret<config::kKeyLen>> psk;  // peer.add
-  PeerChanges changes;                                 // peer.set
+  std::string peer;        // peer.remove, peer.set: a name or a base64 public key
+  config::Peer new_peer;   // peer.add: checked as a config's peer; no file names
+  crypto::LockedKey psk;   // peer.add (empty: none)
+  PeerChanges changes;     // peer.set
   bool certified = false;  // peer.list: the peers admitted by certificate instead
 };
 
@@ -62,7 +62,9 @@ struct Error {
   std::string message;  // one line
 };
 
-// One request line, without its newline.
+// One request line, without its newline. A PSK goes straight into the locked
+// key pool: the parser's copies of its text (the JSON value, the lexer's
+// buffers) are wiped before they are freed. The caller wipes `line`.
 std::variant<Request, Error> parse_request(std::string_view line);
 
 // Reply lines, each ended by '\n'.

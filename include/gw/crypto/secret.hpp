@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: MIT
 // Secret storage: key material that is wiped when it goes out of scope.
 //
-// Two kinds, for two lifetimes:
+// Three kinds, for three lifetimes:
 //  * Secret<N>: inline, fixed size, wiped with sodium_memzero on destruction,
-//    on wipe() and on move. Used for every session key and every temporary.
-//    It is not mlock()ed one by one: mlock() does not nest, so unlocking one
-//    small object would unlock the whole page under its neighbours, and a
-//    syscall per temporary would cost more than the hash it protects.
+//    on wipe() and on move. Used for session keys, handshake state and every
+//    temporary. It is not mlock()ed one by one: mlock() does not nest, so
+//    unlocking one small object would unlock the whole page under its
+//    neighbours, and a syscall per temporary would cost more than the hash it
+//    protects. Its memory can be swapped and lands in a core dump.
 //  * LockedBuffer: heap memory from sodium_malloc(): mlock()ed where the
-//    system allows it, excluded from core dumps, fenced by guard pages and
-//    wiped by sodium_free(). For long-lived secrets: static private keys, PSKs.
+//    system allows it (libsodium ignores a failed mlock(): RLIMIT_MEMLOCK may
+//    leave it unlocked), excluded from core dumps (MADV_DONTDUMP), fenced by
+//    guard pages and wiped by sodium_free(). Each one costs three pages of
+//    address space besides its own (four mappings): for a few long-lived
+//    secrets, like the static key pair of LockedKeyPair (crypto/x25519.hpp).
+//  * LockedKey: one 32-byte key (a PSK) in a slot of a process-wide pool of
+//    LockedBuffer pages (127 slots in a 4 KiB page): locked, undumpable and wiped like a
+//    LockedBuffer, at 32 bytes a key instead of four pages. Copies of a
+//    LockedKey share its one slot, which is wiped and given back when the
+//    last copy goes.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 
 #include <sodium.h>
@@ -88,5 +98,40 @@ class LockedBuffer {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+// A 32-byte key in the locked key pool, or nothing. Immutable: copies share
+// the slot (the key is in memory once however many holders it has); the slot
+// is wiped and returned to the pool when the last copy goes. Thread-safe like
+// a std::shared_ptr. Throws std::bad_alloc when the pool cannot grow.
+class LockedKey {
+ public:
+  static constexpr std::size_t kSize = 32;
+
+  LockedKey() noexcept = default;
+  // Copies `key` (exactly kSize bytes; std::invalid_argument otherwise).
+  explicit LockedKey(Bytes key);
+
+  bool has_value() const noexcept { return key_ != nullptr; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // Only on a LockedKey that has a value.
+  const Secret<kSize>& operator*() const noexcept { return *key_; }
+  const Secret<kSize>* operator->() const noexcept { return key_.get(); }
+  Bytes bytes() const noexcept { return key_ ? key_->bytes() : Bytes(); }
+  // How many LockedKeys share this slot (0 when empty).
+  long holders() const noexcept { return key_.use_count(); }
+  // Drops this copy's share of the slot.
+  void reset() noexcept { key_.reset(); }
+
+ private:
+  std::shared_ptr<const Secret<kSize>> key_;
+};
+
+// The locked key pool, process-wide: slots holding a key and pages (slabs).
+struct KeyPoolStats {
+  std::size_t keys = 0;
+  std::size_t slabs = 0;
+  std::size_t slots_per_slab = 0;
+};
+KeyPoolStats key_pool_stats();
 
 }  // namespace gw::crypto

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "gw/bytes.hpp"
@@ -25,6 +26,30 @@ struct KeyPair {
   static KeyPair generate(Rng& rng);
   // The key pair of a given private key (any 32 bytes; X25519 clamps them).
   static KeyPair from_private(const PrivateKey& private_key);
+};
+
+// A key pair in locked memory (a LockedBuffer of its own: mlock()ed where the
+// system allows it, excluded from core dumps, guard pages around it), or
+// nothing. Immutable and shared: copies refer to the one key pair, which is
+// wiped and freed when the last copy goes. For a long-lived static key: gwd's
+// engine and each of its pending handshakes hold the same one.
+class LockedKeyPair {
+ public:
+  LockedKeyPair() noexcept = default;
+  // Copies `key` into fresh locked memory. Throws std::bad_alloc.
+  explicit LockedKeyPair(const KeyPair& key);
+
+  explicit operator bool() const noexcept { return key_ != nullptr; }
+  // Only on a LockedKeyPair that holds a key.
+  const KeyPair& operator*() const noexcept { return *key_; }
+  const KeyPair* operator->() const noexcept { return key_.get(); }
+  const KeyPair* get() const noexcept { return key_.get(); }
+  // How many LockedKeyPairs share this key pair (0 when empty).
+  long holders() const noexcept { return key_.use_count(); }
+  void reset() noexcept { key_.reset(); }
+
+ private:
+  std::shared_ptr<const KeyPair> key_;
 };
 
 // The public key of `private_key`.

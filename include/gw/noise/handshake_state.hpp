@@ -51,7 +51,11 @@ class HandshakeState {
   // --- Setup: only before start() ---
   // Mixes the prologue into h. At most once; without it the prologue is empty.
   Error set_prologue(Bytes prologue);
+  // Copies `key` into the handshake (wiped with it).
   Error set_local_static(const crypto::KeyPair& key);
+  // Shares `key` instead: the handshake holds a reference to the one locked
+  // key pair, not a copy (gwd's pending handshakes all share its static key).
+  Error set_local_static(const crypto::LockedKeyPair& key);
   // Only for patterns whose pre-message gives the peer's static key
   // (Protocol::needs_remote_static); otherwise unexpected_key.
   Error set_remote_static(const crypto::PublicKey& key);
@@ -84,6 +88,11 @@ class HandshakeState {
   const std::optional<crypto::PublicKey>& remote_static() const noexcept { return progress_.rs; }
   const std::optional<crypto::PublicKey>& remote_ephemeral() const noexcept { return progress_.re; }
   std::size_t message_index() const noexcept { return message_index_; }
+  // Our static key pair as the handshake uses it (the shared one itself, or
+  // the handshake's copy), or nullptr: none set, or the handshake has ended.
+  const crypto::KeyPair* local_static() const noexcept {
+    return shared_s_ ? shared_s_.get() : (s_ ? &*s_ : nullptr);
+  }
   // Our ephemeral public key, once drawn.
   std::optional<crypto::PublicKey> local_ephemeral() const noexcept {
     return e_ ? std::optional<crypto::PublicKey>(e_->public_key) : std::nullopt;
@@ -115,7 +124,8 @@ class HandshakeState {
   bool prologue_set_ = false;
   std::size_t message_index_ = 0;
   std::size_t psks_used_ = 0;
-  std::optional<crypto::KeyPair> s_;
+  std::optional<crypto::KeyPair> s_;  // a copy, from set_local_static(KeyPair)
+  crypto::LockedKeyPair shared_s_;    // or shared, from set_local_static(LockedKeyPair)
   std::optional<crypto::KeyPair> e_;
   bool fixed_e_ = false;
   std::array<crypto::Secret<noise_spec::kPskLen>, noise_impl::kMaxPsks> psks_{};

@@ -11,7 +11,9 @@ namespace gw::platform {
 // Switches to `user` (and `group`, else the user's primary group), dropping
 // supplementary groups and every capability except CAP_NET_ADMIN when
 // `keep_net_admin` (needed to change routes and addresses later), also from
-// the bounding set; sets no_new_privs. Uses libcap-ng. Throws
+// the bounding set; sets no_new_privs, and makes the process non-dumpable
+// again (the kernel resets that flag to fs.suid_dumpable when the uid
+// changes; sanitizer builds stay dumpable for LeakSanitizer). Uses libcap-ng. Throws
 // std::runtime_error naming what failed ("unknown user 'gw'"). Does nothing
 // to a process that is not root, except to check that `user` is its own.
 void drop_privileges(const std::string& user, const std::optional<std::string>& group,

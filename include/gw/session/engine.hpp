@@ -129,7 +129,7 @@ class Sink {
 struct PeerConfig {
   std::string name;
   crypto::PublicKey public_key{};
-  std::optional<crypto::Secret<noise_spec::kPskLen>> psk;
+  crypto::LockedKey psk;  // in the locked key pool; empty: none
   std::optional<Endpoint> endpoint;
   std::uint16_t persistent_keepalive_s = 0;  // 0: off
   // A peer the authorizer admitted (a certificate, say), not one configured:
@@ -210,7 +210,8 @@ struct PeerStats {
 };
 
 struct EngineConfig {
-  crypto::KeyPair static_key;
+  // Required. Locked memory, shared with every pending handshake, never copied.
+  crypto::LockedKeyPair static_key;
   std::vector<std::uint8_t> suites;  // our policy and offer, preferred first; empty: default
   // Whether this machine runs AES-256-GCM (suite 2); nullopt: ask the CPU.
   // A simulation sets false to play a responder without AES hardware.
@@ -293,9 +294,9 @@ class Engine {
   bool set_endpoint(PeerId id, const Endpoint& endpoint);
   // Forgets the peer's endpoint: it waits for the peer to reach us.
   bool clear_endpoint(PeerId id);
-  // A new pre-shared key (nullopt: none). The current sessions stay; the key
+  // A new pre-shared key (empty: none). The current sessions stay; the key
   // takes effect at the next handshake, in either role.
-  bool set_psk(PeerId id, std::optional<crypto::Secret<noise_spec::kPskLen>> psk);
+  bool set_psk(PeerId id, crypto::LockedKey psk);
   // A new persistent keepalive interval (0: off), counted from `now`.
   Instant set_persistent_keepalive(Instant now, PeerId id, std::uint16_t seconds);
   // Replaces the default admission (configured peers only). Not owned; it
@@ -358,7 +359,9 @@ class Engine {
   std::size_t pending_handshakes() const noexcept { return pending_.size(); }
   // Pending handshakes ended to make room for newer ones (PROTOCOL.md 7.5).
   std::uint64_t pending_evictions() const noexcept { return pending_evictions_; }
-  const crypto::PublicKey& public_key() const noexcept { return config_.static_key.public_key; }
+  const crypto::PublicKey& public_key() const noexcept { return config_.static_key->public_key; }
+  // The one copy of our static key pair, which every pending handshake shares.
+  const crypto::LockedKeyPair& static_key() const noexcept { return config_.static_key; }
 
  private:
   struct Keypair;
