@@ -36,7 +36,7 @@ gwt_assert_eventually 15 "control: the laptop pings the host 10.99.0.2" gwt_ping
 gwt_start_gwd "$X" "$XDIR/client.json" "$XLOG"
 XPID=$GWT_GWD_PID
 gwt_assert_eventually 10 "intruder's gw-laptop is up" ip -n "$X" link show gw-laptop up
-gwt_assert "intruder's internet traffic routes into its tunnel" gwt_route_dev_is "$X" 10.99.0.2 gw-laptop
+gwt_assert_eventually 10 "intruder's internet traffic routes into its tunnel" gwt_route_dev_is "$X" 10.99.0.2 gw-laptop
 gwt_assert_never 8 "intruder never reaches the host 10.99.0.2" gwt_ping "$X" 10.99.0.2
 gwt_assert_never 3 "intruder never reaches the host fd99::2" gwt_ping "$X" fd99::2
 gwt_assert_never 3 "intruder never reaches the gateway's 10.88.0.1" gwt_ping "$X" 10.88.0.1
