@@ -777,6 +777,9 @@ control::Status Interface::status() const {
         engine_->drops(d);
   }
   s.counters.handshakes_failed["timeout"] = gave_up_;
+  // Pending handshakes that lost their place to newer ones (PROTOCOL.md 7.5):
+  // a climbing count is a flood of initiations that are never finished.
+  s.counters.handshakes_failed["evicted"] = engine_ ? engine_->pending_evictions() : 0;
   s.counters.dropped["disallowed_source"] = disallowed_source_;
   s.counters.dropped["no_route"] = no_route_;
   s.counters.dropped["bad_tun_frame"] = bad_frames_;

@@ -129,6 +129,8 @@ done
 [[ $(metric 'gw_sessions_active{interface="gw-a"}') == 2 ]] || gwt_fail "gw_sessions_active is not 2"
 v=$(metric 'gw_handshakes_failed_total{interface="gw-a",reason="unknown_peer"}')
 [[ -n $v && $v -ge 1 ]] || gwt_fail "C's refused handshakes are not counted (unknown_peer: '$v')"
+v=$(metric 'gw_handshakes_failed_total{interface="gw-a",reason="evicted"}')
+[[ $v == 0 ]] || gwt_fail "evicted pending handshakes are not reported as 0 (got '$v')"
 for m in gw_packets_dropped_total gw_cookie_replies_sent_total gw_peers; do
     grep -q "^# TYPE $m " <<<"$M" || gwt_fail "metric $m has no TYPE line"
 done
