@@ -324,10 +324,20 @@ class DuplicateKeys {
  public:
   explicit DuplicateKeys(Checker& c) : c_(c) {}
 
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    // Inside a container skipped for its depth, nlohmann still reports the
+    // starts and keys below it (nothing else): ignored here.
+    if (static_cast<std::size_t>(depth) > stack_.size()) return false;
     switch (event) {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
+        if (stack_.size() >= kMaxConfigDepth) {
+          c_.fail(child_path(),
+                  "at most " + std::to_string(kMaxConfigDepth) + " nested objects and arrays",
+                  "more");
+          too_deep_ = true;
+          return false;  // skipped whole by the parser, which does not recurse
+        }
         stack_.push_back(Frame{child_path(), event == json::parse_event_t::array_start, 0, {}, {}});
         break;
       case json::parse_event_t::key:
@@ -350,6 +360,8 @@ class DuplicateKeys {
     }
     return true;
   }
+  // Whether a container nested too deep was skipped (and reported).
+  bool too_deep() const noexcept { return too_deep_; }
 
  private:
   struct Frame {
@@ -371,6 +383,7 @@ class DuplicateKeys {
 
   Checker& c_;
   std::vector<Frame> stack_;
+  bool too_deep_ = false;
 };
 
 void syntax_error(Checker& c, std::vector<std::string>& errors, std::string_view text,
@@ -456,6 +469,7 @@ ParseResult parse_config(std::string_view text, std::string_view file_name) {
   try {
     DuplicateKeys dup(c);
     root = json::parse(text.begin(), text.end(), std::ref(dup), true, false);
+    if (dup.too_deep()) return r;  // the rest would see holes where it was skipped
   } catch (const json::parse_error& e) {
     r.errors.clear();  // duplicate keys seen before the syntax error do not matter
     syntax_error(c, r.errors, text, e, e.byte);

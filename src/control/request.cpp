@@ -192,8 +192,24 @@ std::variant<Request, Error> parse_request(std::string_view line) {
   }
   // The lexer's buffers hold a PSK's text too, and are freed inside parse().
   const WipeFreedMemory wiping;
-  json req = json::parse(line.begin(), line.end(), nullptr, false);
+  // Containers deeper than kMaxDepth are skipped by the (iterative) parser,
+  // so that nothing after it recurses once per level of a hostile line.
+  bool too_deep = false;
+  const auto bound = [&too_deep](int depth, json::parse_event_t event, json& /*parsed*/) {
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= static_cast<int>(kMaxDepth)) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  };
+  json req = json::parse(line.begin(), line.end(), bound, false);
   const WipePsks wipe_at_return{req};
+  if (too_deep) {
+    return Error{"bad_json",
+                 "the request nests deeper than " + std::to_string(kMaxDepth) + " levels"};
+  }
   if (req.is_discarded()) return Error{"bad_json", "the request is not valid JSON"};
   if (!req.is_object()) return Error{"bad_json", "expected a JSON object, got " + describe(req)};
 

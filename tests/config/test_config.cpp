@@ -18,6 +18,7 @@
 #include "gw/config/key_file.hpp"
 #include "gw/crypto/x25519.hpp"
 #include "gw/session/suites.hpp"
+#include "support/small_stack.hpp"
 
 using namespace gw::config;
 using gw::session::Endpoint;
@@ -780,4 +781,37 @@ TEST_CASE("config: network key file and exit nodes are loaded and checked") {
     CHECK(contains(joined(bad.errors), c.expected));
     CHECK_FALSE(bad.network_key);
   }
+}
+
+TEST_CASE("config: deep nesting is one error, without deep recursion") {
+  // 16 MiB of config may nest 8 million arrays. Parsing and checking must not
+  // recurse once per level, nor keep a JSON path per level: on a 512 KiB
+  // stack, each of these is one error naming where the limit was passed.
+  const std::size_t n = 200000;
+  const std::string deep = std::string(n, '[') + std::string(n, ']');
+  const auto zeros = [](std::size_t k) {
+    std::string s;
+    for (std::size_t i = 0; i < k; ++i)
+      s += "[0]";
+    return s;
+  };
+  const std::string limit = ": expected at most 16 nested objects and arrays, got more";
+  const std::array<std::pair<std::string, std::string>, 3> cases{{
+      {deep, "deep.json: $" + zeros(16) + limit},
+      {R"({"name": "gw1", "peers": )" + deep + "}", "deep.json: $.peers" + zeros(15) + limit},
+      {R"({"name": "gw1", "x": {"a": {"b": )" + deep + "}}}",
+       "deep.json: $.x.a.b" + zeros(13) + limit},
+  }};
+  for (const auto& [text, expected] : cases) {
+    ParseResult r;
+    gw::test::run_on_small_stack([&] { r = parse_config(text, "deep.json"); });
+    CHECK_FALSE(r);
+    REQUIRE_MESSAGE(r.errors.size() == 1, joined(r.errors));
+    CHECK(r.errors[0] == expected);
+  }
+  // 16 levels are fine (the deepest config gwd reads nests 4).
+  const ParseResult fine = parse_config(
+      R"({"name": "gw1", "x": )" + std::string(15, '[') + std::string(15, ']') + "}", "ok.json");
+  REQUIRE(fine.errors.size() == 2);  // $.x is unknown, and no private_key_file
+  CHECK(fine.errors[0].find("$.x: expected one of the keys") != std::string::npos);
 }

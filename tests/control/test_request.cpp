@@ -13,6 +13,7 @@
 #include "gw/control/request.hpp"
 #include "gw/control/wipe_heap.hpp"
 #include "support/memory_flags.hpp"
+#include "support/small_stack.hpp"
 
 using namespace gw::control;
 
@@ -208,4 +209,32 @@ TEST_CASE("WipeFreedMemory: blocks freed inside a scope are wiped, outside it no
   }
   CHECK_FALSE(WipeFreedMemory::active());
   CHECK(WipeFreedMemory::wiped_on_this_thread() >= before + 500);
+}
+
+TEST_CASE("control request: deep nesting is refused without deep recursion") {
+  // A request line may be 64 KiB: enough for 32,000 nested arrays. Parsing,
+  // checking, wiping and describing it must not recurse once per level (the
+  // control socket is served on gwd's event loop): on a 512 KiB stack, every
+  // shape below gets a bad_json error naming the limit.
+  const std::string open(30000, '['), close(30000, ']');
+  const std::string deep = open + close;
+  const std::array<std::string, 5> lines{
+      deep,
+      R"({"version":1,"command":"show","x":)" + deep + "}",
+      R"({"version":1,"command":"peer.add","peer":{"psk":")" + kKey + R"(","x":)" + deep + "}}",
+      R"({"version":1,"command":"peer.set","peer":"a","set":)" + deep + "}",
+      R"({"version":1,"command":"peer.list","certified":)" + deep + "}",
+  };
+  for (const std::string& line : lines) {
+    CAPTURE(line.substr(0, 60));
+    std::variant<Request, Error> r;
+    gw::test::run_on_small_stack([&] { r = parse_request(line); });
+    REQUIRE(std::holds_alternative<Error>(r));
+    CHECK(std::get<Error>(r).code == "bad_json");
+    CHECK(std::get<Error>(r).message == "the request nests deeper than 8 levels");
+  }
+  // The deepest request gwctl sends nests 3 levels: still fine at 8.
+  const auto fine = parse_request(R"({"version":1,"command":"show","x":[[[[[[[1]]]]]]]})");
+  REQUIRE(std::holds_alternative<Error>(fine));
+  CHECK(std::get<Error>(fine).code == "bad_request");
 }

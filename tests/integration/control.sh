@@ -190,6 +190,10 @@ check_reply "bad prefix" '{"version":1,"command":"peer.set","peer":"site-b","set
 check_reply "psk file name" '{"version":1,"command":"peer.add","peer":{"name":"x","public_key":"'"$CPUB"'","psk_file":"/etc/shadow"}}' bad_request
 check_reply "unknown peer" '{"version":1,"command":"peer.remove","peer":"ghost"}' not_found
 check_reply "full tunnel added live" '{"version":1,"command":"peer.set","peer":"site-b","set":{"allowed_ips":["0.0.0.0/0"]}}' restart_required
+# 30,000 nested arrays fit in a request line: refused, not recursed into.
+DEEP=$(printf '%.0s[' $(seq 1 30000))$(printf '%.0s]' $(seq 1 30000))
+check_reply "30,000 nested arrays" "$DEEP" bad_json
+check_reply "30,000 nested arrays in a member" '{"version":1,"command":"show","x":'"$DEEP"'}' bad_json
 BIG=$(head -c 70000 /dev/zero | tr '\0' 'a')
 OUT=$(req "$BIG") || true
 jq -e '.error == "too_large"' <<<"$OUT" >/dev/null || gwt_fail "oversized line: got '$OUT'"

@@ -73,6 +73,8 @@ inline constexpr std::uint16_t kMinMtu = 1280;  // IPv6 minimum link MTU
 inline constexpr std::uint16_t kMaxMtu = 9000;  // jumbo frames
 // Room for some 10,000 peers as to_json() writes them (about 250 bytes each).
 inline constexpr std::size_t kMaxConfigSize = 16 << 20;
+// Objects and arrays nest at most this deep in a config (gwd's own nest 4).
+inline constexpr std::size_t kMaxConfigDepth = 16;
 inline constexpr std::size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
 // Initiations a second beyond which a responder is under load (PROTOCOL.md 7.2).
 inline constexpr std::uint32_t kMaxUnderLoadThreshold = 1'000'000;

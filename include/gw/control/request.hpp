@@ -26,6 +26,9 @@ namespace gw::control {
 inline constexpr int kProtocolVersion = 1;
 // The longest request line, its newline included.
 inline constexpr std::size_t kMaxRequestLine = 65536;
+// Objects and arrays nest at most this deep in a request (the deepest that
+// gwctl sends: 3).
+inline constexpr std::size_t kMaxDepth = 8;
 
 enum class Command : std::uint8_t {
   version,
