@@ -65,4 +65,11 @@ Verdict decide(const Trust& trust, std::int64_t now, const crypto::PublicKey& ke
   return v;
 }
 
+Gate gate(bool known, bool certified, bool have_cas, bool shows_certificate) noexcept {
+  if (known && !certified) return Gate::existing;
+  if (!have_cas) return Gate::refuse;
+  if (!known && !shows_certificate) return Gate::refuse;
+  return Gate::verify;
+}
+
 }  // namespace gw::daemon

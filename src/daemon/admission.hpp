@@ -54,6 +54,14 @@ struct Trust {
 // route, another peer's prefix: a detail for the log), or nullopt.
 using ConflictCheck = std::function<std::optional<std::string>(const routing::Prefix& prefix)>;
 
+// The first question about a handshake's peer, before any certificate is
+// read: a configured peer (known, not by certificate) is itself; with no
+// trusted CA, or from a stranger that shows no certificate, the answer is no
+// (one admitted by a certificate that shows none now is refused by name);
+// anything else has its certificate verified (decide).
+enum class Gate : std::uint8_t { existing, refuse, verify };
+Gate gate(bool known, bool certified, bool have_cas, bool shows_certificate) noexcept;
+
 // The decision for a peer whose handshake proved `key` and carried
 // `extensions` (type 1: its certificate), at Unix time `now`.
 Verdict decide(const Trust& trust, std::int64_t now, const crypto::PublicKey& key,

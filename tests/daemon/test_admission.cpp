@@ -124,3 +124,15 @@ TEST_CASE("admission: every prefix of the grant is put to the gateway's conflict
   CHECK(f.decide_with(f.cert({"10.2.0.0/24"}), taken).admit);
   CHECK(asked.size() == 3);
 }
+
+TEST_CASE("admission: the gate before any certificate is read") {
+  // known, certified, have_cas, shows_certificate
+  CHECK(gate(true, false, false, false) == Gate::existing);  // a configured peer: its key
+  CHECK(gate(true, false, true, true) == Gate::existing);
+  CHECK(gate(false, false, false, true) == Gate::refuse);  // no CA: certificates mean nothing
+  CHECK(gate(true, true, false, true) == Gate::refuse);    // the CAs went at reload
+  CHECK(gate(false, false, true, false) == Gate::refuse);  // a stranger without a certificate
+  CHECK(gate(false, false, true, true) == Gate::verify);
+  CHECK(gate(true, true, true, true) == Gate::verify);
+  CHECK(gate(true, true, true, false) == Gate::verify);  // refused by name, in decide()
+}
