@@ -49,6 +49,7 @@
 #include "gw/config/config.hpp"
 #include "gw/config/key_file.hpp"
 #include "gw/control/request.hpp"
+#include "gw/control/request_builder.hpp"
 #include "gw/control/status.hpp"
 #include "gw/crypto/random.hpp"
 #include "gw/crypto/sodium.hpp"
@@ -62,15 +63,10 @@ namespace {
 
 using nlohmann::json;
 
-using gw::control::kProtocolVersion;
 using gw::gwctl::fail;
 using gw::gwctl::kFailure;
 using gw::gwctl::kUsage;
 using gw::gwctl::usage;
-
-void wipe(std::string& s) {
-  sodium_memzero(s.data(), s.size());
-}
 
 void warn_if_readable_output() {
   struct stat st {};
@@ -237,17 +233,24 @@ void add_peer_options(CLI::App* cmd, PeerOptions& o) {
                                "a file holding the pre-shared key (base64); - for stdin");
 }
 
-// Checks and adds to `peer` (a peer object or a peer.set "set") the members
-// the options give. Returns a usage error, or sets `failure` when a file
-// cannot be read.
+// What the options of peer add and peer set give, checked.
+struct PeerFields {
+  std::optional<std::string> endpoint;
+  std::optional<std::vector<std::string>> allowed_ips;
+  std::optional<std::uint16_t> persistent_keepalive;
+  std::optional<gw::crypto::Secret<gw::config::kKeyLen>> psk;
+};
+
+// Checks the options into `fields`. Returns a usage error, or sets `failure`
+// when a file cannot be read.
 std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerOptions& o,
-                                             json& peer, std::string& failure) {
+                                             PeerFields& fields, std::string& failure) {
   if (*o.endpoint) {
     if (!gw::config::parse_host_port(o.endpoint_text)) {
       return cmd + ": --endpoint: expected HOST:PORT or [IPV6]:PORT with a port 1..65535, got \"" +
              o.endpoint_text + "\"";
     }
-    peer["endpoint"] = o.endpoint_text;
+    fields.endpoint = o.endpoint_text;
   }
   if (*o.allowed_ips) {
     std::string bad;
@@ -255,7 +258,7 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
     if (!list) {
       return cmd + ": --allowed-ips: expected ADDRESS/LENGTH, got \"" + bad + "\"";
     }
-    peer["allowed_ips"] = *list;
+    fields.allowed_ips = std::move(*list);
   }
   if (*o.keepalive) {
     const auto seconds = parse_keepalive(o.keepalive_text);
@@ -263,7 +266,7 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
       return cmd + ": --persistent-keepalive: expected seconds 0..65535 or off, got \"" +
              o.keepalive_text + "\"";
     }
-    peer["persistent_keepalive"] = *seconds;
+    fields.persistent_keepalive = *seconds;
   }
   if (*o.psk_file) {
     std::optional<gw::crypto::Secret<gw::config::kKeyLen>> psk;
@@ -285,7 +288,7 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
         failure = cmd + ": " + loaded.error;
       }
     }
-    if (psk) peer["psk"] = gw::config::to_base64(psk->bytes());
+    fields.psk = std::move(psk);
   }
   return std::nullopt;
 }
@@ -295,21 +298,12 @@ std::optional<std::string> fill_peer_members(const std::string& cmd, const PeerO
 std::optional<json> exchange(const gw::gwctl::Connection& to, const std::string& iface,
                              json& request) {
   gw::gwctl::Reply reply = gw::gwctl::call(to, iface, request);
-  for (const char* holder : {"peer", "set"}) {
-    if (request.contains(holder) && request[holder].is_object() &&
-        request[holder].contains("psk") && request[holder]["psk"].is_string()) {
-      wipe(request[holder]["psk"].get_ref<std::string&>());
-    }
-  }
+  gw::control::wipe_psks(request);
   if (!reply) {
     fail(reply.error);
     return std::nullopt;
   }
   return std::move(reply.json);
-}
-
-json make_request(const char* command) {
-  return json{{"version", kProtocolVersion}, {"command", command}};
 }
 
 bool print(const std::string& text) {
@@ -326,7 +320,7 @@ int show(const gw::gwctl::Connection& to, const std::string& iface, bool as_json
   std::string text;
   json all = json::array();
   for (const std::string& name : names) {
-    json request = make_request("show");
+    json request = gw::control::show_request();
     auto reply = exchange(to, name, request);
     if (!reply) {
       rc = kFailure;
@@ -358,8 +352,7 @@ int show(const gw::gwctl::Connection& to, const std::string& iface, bool as_json
 
 int peer_list(const gw::gwctl::Connection& to, const std::string& iface, bool as_json,
               bool certified) {
-  json request = make_request("peer.list");
-  if (certified) request["certified"] = true;
+  json request = gw::control::peer_list_request(certified);
   const auto reply = exchange(to, iface, request);
   if (!reply) return kFailure;
   if (!reply->contains("peers")) return fail("gwd for " + iface + " sent no \"peers\"");
@@ -384,7 +377,7 @@ std::optional<std::vector<std::string>> string_list(const json& reply, const cha
 }
 
 int reload(const gw::gwctl::Connection& to, const std::string& iface) {
-  json request = make_request("reload");
+  json request = gw::control::reload_request();
   const auto reply = exchange(to, iface, request);
   if (!reply) return kFailure;
   const auto added = string_list(*reply, "added");
@@ -404,7 +397,7 @@ int reload(const gw::gwctl::Connection& to, const std::string& iface) {
 int version(const gw::gwctl::Connection& to, const std::string& iface) {
   std::string text = "gwctl " GW_VERSION "\n";
   if (!iface.empty()) {
-    json request = make_request("version");
+    json request = gw::control::version_request();
     const auto reply = exchange(to, iface, request);
     if (!reply) return kFailure;
     const json& j = *reply;
@@ -677,8 +670,7 @@ int main(int argc, char** argv) {
   if (remove_cmd->parsed()) {
     if (auto e = check_interface("peer remove", iface)) return usage(*e);
     if (auto e = check_peer_ref("peer remove", peer_arg)) return usage(*e);
-    json request = make_request("peer.remove");
-    request["peer"] = peer_arg;
+    json request = gw::control::peer_remove_request(peer_arg);
     return exchange(to, iface, request) ? 0 : kFailure;
   }
   if (add_cmd->parsed()) {
@@ -695,21 +687,19 @@ int main(int argc, char** argv) {
     if (public_key_path == "-" && add_options.psk_path == "-") {
       return usage(cmd + ": only one of --public-key-file and --psk-file can be - (stdin)");
     }
-    json peer = json::object();
-    peer["name"] = peer_arg;
+    std::optional<gw::crypto::PublicKey> key;
     if (*public_key_opt) {
-      const auto key = gw::config::parse_public_key(public_key_text);
+      key = gw::config::parse_public_key(public_key_text);
       if (!key) {
         return usage(cmd + ": --public-key: expected base64 of a 32-byte key, got \"" +
                      public_key_text + "\"");
       }
-      peer["public_key"] = public_key_text;
     }
+    PeerFields fields;
     std::string failure;
-    if (auto e = fill_peer_members(cmd, add_options, peer, failure)) return usage(*e);
+    if (auto e = fill_peer_members(cmd, add_options, fields, failure)) return usage(*e);
     // Files last: every usage error is reported before stdin is read.
     if (*public_key_file_opt) {
-      std::optional<gw::crypto::PublicKey> key;
       if (public_key_path == "-") {
         KeyBuffer buf{};
         const auto text = read_stdin_key_line(buf);
@@ -724,11 +714,16 @@ int main(int argc, char** argv) {
         key = loaded.key;
         if (!key) failure = cmd + ": " + loaded.error;
       }
-      if (key) peer["public_key"] = gw::config::to_base64(*key);
     }
     if (!failure.empty()) return fail(failure);
-    json request = make_request("peer.add");
-    request["peer"] = std::move(peer);
+    gw::control::NewPeer peer;
+    peer.name = peer_arg;
+    peer.public_key = *key;
+    peer.endpoint = std::move(fields.endpoint);
+    peer.allowed_ips = std::move(fields.allowed_ips);
+    peer.persistent_keepalive = fields.persistent_keepalive;
+    if (fields.psk) peer.psk = fields.psk->bytes();
+    json request = gw::control::peer_add_request(peer);
     return exchange(to, iface, request) ? 0 : kFailure;
   }
   if (set_cmd->parsed()) {
@@ -741,15 +736,17 @@ int main(int argc, char** argv) {
                    ": nothing to change: give --endpoint, --no-endpoint, --allowed-ips, "
                    "--persistent-keepalive, --psk-file or --no-psk");
     }
-    json changes = json::object();
+    PeerFields fields;
     std::string failure;
-    if (auto e = fill_peer_members(cmd, set_options, changes, failure)) return usage(*e);
+    if (auto e = fill_peer_members(cmd, set_options, fields, failure)) return usage(*e);
     if (!failure.empty()) return fail(failure);
-    if (no_endpoint) changes["endpoint"] = nullptr;
-    if (no_psk) changes["psk"] = nullptr;
-    json request = make_request("peer.set");
-    request["peer"] = peer_arg;
-    request["set"] = std::move(changes);
+    gw::control::PeerUpdate update;
+    if (fields.endpoint || no_endpoint) update.endpoint = std::move(fields.endpoint);
+    update.allowed_ips = std::move(fields.allowed_ips);
+    update.persistent_keepalive = fields.persistent_keepalive;
+    if (fields.psk) update.psk = fields.psk->bytes();
+    if (no_psk) update.psk = gw::Bytes();
+    json request = gw::control::peer_set_request(peer_arg, update);
     return exchange(to, iface, request) ? 0 : kFailure;
   }
   return kUsage;
