@@ -12,10 +12,11 @@
 //                     [--public-key KEY | --public-key-file FILE] [--at UNIX]
 // "-" as a certificate FILE (and as --public-key-file) is stdin.
 //
-// The first half are pure functions (what gwctl parses and prints), unit-
-// tested in tests/gwctl; the second half runs the commands and returns
-// gwctl's exit code (0, 1 failure, 2 usage) after printing any error as one
-// line on stderr. No command ever prints a private key.
+// The first half are pure functions (what gwctl parses and prints,
+// cert_text.cpp), unit-tested in tests/gwctl; the second half runs the
+// commands (ca_commands.cpp, cert_commands.cpp; their files in cert_files.hpp)
+// and returns gwctl's exit code (0, 1 failure, 2 usage) after printing any
+// error as one line on stderr. No command ever prints a private key.
 #pragma once
 
 #include <cstdint>

@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include <sodium.h>
 
+#include "gw/control/request_builder.hpp"
 #include "gw/unique_fd.hpp"
 
 namespace gw::gwctl {
@@ -74,96 +76,103 @@ std::vector<std::string> running_interfaces(const std::string& run_dir) {
   return names;
 }
 
-Reply call(const Connection& to, const std::string& iface, const nlohmann::json& request) {
-  const std::string path = socket_path(to.run_dir, iface);
-  const std::string waited =
-      std::to_string(to.timeout_seconds) + " s (gwctl --timeout waits longer)";
-  Reply reply;
-  const std::string server = "gwd for " + iface + " (" + path + ")";
+namespace {
 
+// A connected Unix stream socket to `path`, with `to`'s timeouts; an invalid
+// fd and `error` otherwise.
+UniqueFd connect_to(const Connection& to, const std::string& iface, const std::string& path,
+                    std::string& error) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) {
-    reply.error = "cannot reach gwd for " + iface + " at " + path +
-                  ": the path is too long for a Unix socket (at most " +
-                  std::to_string(sizeof(addr.sun_path) - 1) + " bytes)";
-    return reply;
+    error = "cannot reach gwd for " + iface + " at " + path +
+            ": the path is too long for a Unix socket (at most " +
+            std::to_string(sizeof(addr.sun_path) - 1) + " bytes)";
+    return UniqueFd(-1);
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
 
-  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
-    reply.error = std::string("cannot create a Unix socket: ") + std::strerror(errno);
-    return reply;
+    error = std::string("cannot create a Unix socket: ") + std::strerror(errno);
+    return UniqueFd(-1);
   }
   // On Linux the send timeout also bounds connect(): a gwd whose backlog is
   // full (or that is stopped) makes connect() wait, and then fail with EAGAIN.
   const timeval timeout{to.timeout_seconds, 0};
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
       ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
-    reply.error = std::string("cannot set a timeout on a Unix socket: ") + std::strerror(errno);
-    return reply;
+    error = std::string("cannot set a timeout on a Unix socket: ") + std::strerror(errno);
+    return UniqueFd(-1);
   }
   int rc = 0;
   do {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
-    reply.error = reach_error(iface, path, errno, to.timeout_seconds);
-    return reply;
+    error = reach_error(iface, path, errno, to.timeout_seconds);
+    return UniqueFd(-1);
   }
+  return fd;
+}
 
-  WipedString line{request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+// Sends all of `line`; the error names `server` and the wait.
+std::optional<std::string> send_line(int fd, const std::string& line, const std::string& server,
+                                     const std::string& waited) {
   std::size_t sent = 0;
-  while (sent < line.text.size()) {
+  while (sent < line.size()) {
     // MSG_NOSIGNAL: a gwd that closed the connection is an error, not SIGPIPE.
-    const ssize_t n =
-        ::send(fd.get(), line.text.data() + sent, line.text.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      reply.error = errno == EAGAIN || errno == EWOULDBLOCK
-                        ? server + " did not take the request within " + waited
-                        : "cannot send the request to " + server + ": " + std::strerror(errno);
-      return reply;
+      return errno == EAGAIN || errno == EWOULDBLOCK
+                 ? server + " did not take the request within " + waited
+                 : "cannot send the request to " + server + ": " + std::strerror(errno);
     }
     sent += static_cast<std::size_t>(n);
   }
+  return std::nullopt;
+}
 
+// One reply line, without its newline, at most kMaxReply bytes.
+std::optional<std::string> read_line(int fd, const std::string& server, const std::string& waited,
+                                     std::string& error) {
   std::string text;
   std::array<char, 65536> buf{};
   std::size_t newline = std::string::npos;
   while (newline == std::string::npos) {
-    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      reply.error = errno == EAGAIN || errno == EWOULDBLOCK
-                        ? server + " did not answer within " + waited
-                        : "cannot read the reply of " + server + ": " + std::strerror(errno);
-      return reply;
+      error = errno == EAGAIN || errno == EWOULDBLOCK
+                  ? server + " did not answer within " + waited
+                  : "cannot read the reply of " + server + ": " + std::strerror(errno);
+      return std::nullopt;
     }
     if (n == 0) {
-      reply.error = server + " closed the connection without a complete reply";
-      return reply;
+      error = server + " closed the connection without a complete reply";
+      return std::nullopt;
     }
     const std::size_t old = text.size();
     text.append(buf.data(), static_cast<std::size_t>(n));
     newline = text.find('\n', old);
     if ((newline == std::string::npos ? text.size() : newline) > kMaxReply) {
-      reply.error =
-          server + " sent a reply longer than " + std::to_string(kMaxReply >> 20) + " MiB";
-      return reply;
+      error = server + " sent a reply longer than " + std::to_string(kMaxReply >> 20) + " MiB";
+      return std::nullopt;
     }
   }
   text.resize(newline);
+  return text;
+}
 
+// The reply `text` as a Reply: its object, or the error it is or says.
+Reply parse_reply(const std::string& text, const std::string& server) {
+  Reply reply;
   reply.json = nlohmann::json::parse(text, nullptr, false);
-  if (reply.json.is_discarded() || !reply.json.is_object() || !reply.json.contains("ok") ||
-      !reply.json["ok"].is_boolean()) {
+  const auto& j = reply.json;
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) {
     reply.error = server + " sent something that is not a control reply";
-    return reply;
-  }
-  if (!reply.json["ok"].get<bool>()) {
-    const auto& j = reply.json;
+  } else if (!j["ok"].get<bool>()) {
     if (j.contains("message") && j["message"].is_string()) {
       reply.error = one_line(j["message"].get<std::string>());
     } else if (j.contains("error") && j["error"].is_string()) {
@@ -172,6 +181,36 @@ Reply call(const Connection& to, const std::string& iface, const nlohmann::json&
       reply.error = "gwd refused the request";
     }
   }
+  return reply;
+}
+
+// The exchange itself; `request`'s PSK text is wiped by call().
+Reply exchange(const Connection& to, const std::string& iface, const nlohmann::json& request) {
+  const std::string path = socket_path(to.run_dir, iface);
+  const std::string waited =
+      std::to_string(to.timeout_seconds) + " s (gwctl --timeout waits longer)";
+  const std::string server = "gwd for " + iface + " (" + path + ")";
+  Reply reply;
+  const UniqueFd fd = connect_to(to, iface, path, reply.error);
+  if (fd.get() < 0) return reply;
+  {
+    const WipedString line{request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                           "\n"};
+    if (auto e = send_line(fd.get(), line.text, server, waited)) {
+      reply.error = std::move(*e);
+      return reply;
+    }
+  }
+  const auto text = read_line(fd.get(), server, waited, reply.error);
+  if (!text) return reply;
+  return parse_reply(*text, server);
+}
+
+}  // namespace
+
+Reply call(const Connection& to, const std::string& iface, nlohmann::json& request) {
+  Reply reply = exchange(to, iface, request);
+  control::wipe_psks(request);
   return reply;
 }
 

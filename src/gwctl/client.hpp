@@ -44,8 +44,9 @@ struct Reply {
 // message that names the interface and the socket when gwd cannot be reached,
 // does not answer within `to.timeout_seconds` (connect, send and each read
 // alike) or answers something that is not a reply, and with
-// gwd's own message when the reply has "ok": false. The request's text is
-// wiped from memory once sent (it may carry a pre-shared key).
-Reply call(const Connection& to, const std::string& iface, const nlohmann::json& request);
+// gwd's own message when the reply has "ok": false. The request's text, and
+// the PSK text `request` carries (control::wipe_psks), are wiped from memory
+// once sent.
+Reply call(const Connection& to, const std::string& iface, nlohmann::json& request);
 
 }  // namespace gw::gwctl

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-// gwctl's exit codes and its one-line errors, shared by every command.
+// gwctl's exit codes, its one-line errors and its output, shared by every
+// command. Only a command (a function that returns gwctl's exit code) prints
+// an error, with fail() or usage(), and returns right after; the helpers
+// under it return the error's line instead (docs/DECISIONS.md).
 #pragma once
 
 #include <iostream>
@@ -20,6 +23,12 @@ inline int fail(const std::string& line) {
 inline int usage(const std::string& line) {
   std::cerr << "gwctl: " << line << '\n';
   return kUsage;
+}
+
+// `text` on stdout, flushed; false when it could not be written.
+inline bool print(const std::string& text) {
+  std::cout << text;
+  return static_cast<bool>(std::cout.flush());
 }
 
 }  // namespace gw::gwctl
